@@ -1,0 +1,3 @@
+from slotail.cli import main
+
+main()

@@ -1,0 +1,212 @@
+"""The `slotail` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from slotail import __version__
+from slotail import log as slog
+from slotail.backfill import Backfill, BackfillResult
+from slotail.config import load_config
+from slotail.errors import SlotailError
+from slotail.outputs.document import document, dumps
+from slotail.outputs.text import render_markdown, render_table
+from slotail.sources.archive import file_size
+from slotail.timeutil import parse_duration, parse_instant
+
+logger = logging.getLogger("slotail.cli")
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+config_option = click.option(
+    "--config",
+    "-c",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The slotail YAML config.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="slotail")
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "json", "text"]),
+    default="auto",
+    show_default=True,
+    help="slotail's own logs on stderr: JSON lines, or text on a terminal.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+def cli(log_format: str, log_level: str) -> None:
+    """Exact SLOs from structured JSON logs: burn rates, error budgets, alerts, Prometheus metrics.
+
+    \b
+    Validate a config:    slotail check --config slotail.yaml
+    Replay log archives:  slotail backfill --config slotail.yaml api.log.3.gz api.log.2.zst api.log
+    """
+    slog.setup(log_format, log_level)
+
+
+@cli.command()
+@config_option
+def check(config_path: Path) -> None:
+    """Validate a config; print every problem with its key path and line (exit 2 if any)."""
+    config = load_config(config_path)
+    alerts = sum(len(config.alert_rules(slo)) for slo in config.slos)
+    click.echo(f"{config_path}: OK — {len(config.slos)} SLOs, {alerts} alerts")
+
+
+def _progress(
+    paths: list[str], enabled: bool
+) -> tuple[AbstractContextManager[Any], Callable[[int], None] | None]:
+    if not enabled:
+        return nullcontext(), None
+    progress = Progress(
+        TextColumn("backfill"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task("read", total=sum(file_size(p) for p in paths) or None)
+    return progress, lambda n: progress.advance(task, n)
+
+
+@cli.command()
+@config_option
+@click.option(
+    "--at",
+    "at_us",
+    callback=_instant,
+    metavar="RFC3339",
+    help="Evaluate at this time; later events are ignored. [default: the latest event]",
+)
+@click.option(
+    "--step",
+    "step_s",
+    default="1m",
+    show_default=True,
+    callback=_duration,
+    help="Alert evaluation step (epoch-aligned).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="Output format on stdout.",
+)
+@click.option(
+    "--lateness",
+    "lateness_s",
+    default="5m",
+    show_default=True,
+    callback=_duration,
+    help="How far out of order lines may be before an alert step is evaluated without them.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr. [default: when stderr is a terminal]",
+)
+@click.argument(
+    "logfiles", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, readable=True)
+)
+def backfill(
+    config_path: Path,
+    at_us: int | None,
+    step_s: int,
+    fmt: str,
+    lateness_s: int,
+    progress: bool | None,
+    logfiles: tuple[str, ...],
+) -> None:
+    """Replay log files (plain, .gz, .zst, in any order) and report every SLO in event time."""
+    config = load_config(config_path)
+    paths = list(logfiles)
+    show = sys.stderr.isatty() if progress is None else progress
+    bar, on_progress = _progress(paths, show)
+    with bar:
+        result = Backfill(
+            config, step_s=step_s, at_us=at_us, lateness_s=lateness_s, on_progress=on_progress
+        ).run(paths)
+    _report(result, fmt)
+    for error in result.diagnostics.source_errors:
+        logger.warning("source error", extra={"error": error})
+    if result.diagnostics.source_errors:
+        sys.exit(1)
+
+
+def _diagnostics(result: BackfillResult) -> dict[str, Any]:
+    d = result.diagnostics
+    return {
+        "invalid_reasons": dict(sorted(result.lines.invalid.items())),
+        "late": d.late,
+        "too_old": d.too_old,
+        "after_evaluated_at": d.after_at,
+        "source_errors": d.source_errors,
+    }
+
+
+def _report(result: BackfillResult, fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.buffer.write(dumps(document(result.snapshot, result.lines, _diagnostics(result))))
+    elif fmt == "markdown":
+        sys.stdout.write(render_markdown(result.snapshot, result.lines))
+    else:
+        render_table(result.snapshot, result.lines, Console(width=None if sys.stdout.isatty() else 160))
+    if result.diagnostics.late:
+        logger.warning(
+            "lines arrived after the alert steps covering them were evaluated",
+            extra={"late": result.diagnostics.late},
+        )
+
+
+def main() -> None:
+    """Entry point: slotail's own errors print as messages, never tracebacks."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SlotailError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)

@@ -1,0 +1,140 @@
+"""Load a YAML config: every problem reported at once, with key path and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from slotail.config.model import Config
+from slotail.errors import ConfigError, ConfigIssue
+
+Loc = tuple[str | int, ...]
+
+
+def render_path(loc: Loc) -> str:
+    """`('slos', 1, 'objective')` -> `slos[1].objective`."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+class _Lines:
+    """Line numbers of every key and item in a YAML document, and its duplicate keys."""
+
+    def __init__(self, root: yaml.Node | None) -> None:
+        self.lines: dict[Loc, int] = {}
+        self.duplicates: list[ConfigIssue] = []
+        if root is not None:
+            self._walk(root, ())
+
+    def _walk(self, node: yaml.Node, loc: Loc) -> None:
+        self.lines.setdefault(loc, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = (*loc, str(key.value))
+                if child in self.lines:
+                    self.duplicates.append(
+                        ConfigIssue(render_path(child), key.start_mark.line + 1, "duplicate key")
+                    )
+                self.lines[child] = key.start_mark.line + 1
+                self._walk(value, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._walk(item, (*loc, i))
+
+    def line(self, loc: Loc) -> int | None:
+        while loc not in self.lines and loc:
+            loc = loc[:-1]
+        return self.lines.get(loc)
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The model class that holds the key at `loc` (to list what keys it accepts)."""
+    model: Any = Config
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if model is not None else None
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _message(error: Any) -> str:
+    kind, loc = error["type"], error["loc"]
+    if kind == "extra_forbidden":
+        model = _model_at(loc)
+        keys = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
+        return f"unknown key {loc[-1]!r}" + (f"; expected one of: {', '.join(keys)}" if keys else "")
+    if kind == "missing":
+        return "required key is missing"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def _clean_loc(loc: Loc) -> Loc:
+    # pydantic adds the union member or validator name to some locations.
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+
+
+def _issues(exc: ValidationError, lines: _Lines) -> list[ConfigIssue]:
+    issues = []
+    for error in exc.errors():
+        loc = tuple("for" if p == "for_" else p for p in _clean_loc(error["loc"]))
+        if error["type"] == "expr":
+            for sub, message in error["ctx"]["problems"]:
+                full = (*loc, *sub)
+                issues.append(ConfigIssue(render_path(full), lines.line(full), message))
+            continue
+        issues.append(ConfigIssue(render_path(loc), lines.line(loc), _message(error)))
+    return issues
+
+
+def load_config_text(text: str, source: str = "<config>", base_dir: Path | None = None) -> Config:
+    """Validate YAML text into a Config, or raise ConfigError listing every problem."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, [ConfigIssue("", line, f"not valid YAML: {problem}")]) from None
+    lines = _Lines(root)
+    if not isinstance(raw, dict):
+        raise ConfigError(source, [ConfigIssue("", 1, "expected a mapping with at least `slos:`")])
+    issues = list(lines.duplicates)
+    try:
+        config = Config.model_validate(raw, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        issues.extend(_issues(exc, lines))
+        config = None
+    if issues or config is None:
+        issues.sort(key=lambda i: (i.line or 0, i.path))
+        raise ConfigError(source, issues)
+    return config
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [ConfigIssue("", None, f"cannot read config: {exc}")]) from None
+    return load_config_text(text, str(path), path.parent)

@@ -1,0 +1,62 @@
+"""Alert state machines: conditions at evaluation times -> active flags and intervals."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import numpy.typing as npt
+
+from slotail.config.model import AlertRule
+from slotail.engine.snapshot import Interval
+from slotail.timeutil import US
+
+# Burn rates are compared with this relative tolerance, so that 0.072 / 0.005
+# (14.399999999999999 in floating point) counts as reaching a factor of 14.4.
+TOLERANCE = 1e-9
+MAX_INTERVALS = 10_000  # per alert; the oldest are forgotten first
+
+
+def reaches(burn: npt.NDArray[np.float64], factor: float) -> npt.NDArray[np.bool_]:
+    """burn ≥ factor, with no data (NaN) never reaching."""
+    with np.errstate(invalid="ignore"):
+        return burn >= factor * (1 - TOLERANCE)
+
+
+class AlertTracker:
+    """Holds one alert's state between evaluations; `for` delays activation by a continuous hold."""
+
+    def __init__(self, rule: AlertRule) -> None:
+        self.rule = rule
+        self.active = False
+        self._holding_since: int | None = None  # start of the current run of true conditions
+        self._intervals: deque[list[int | None]] = deque(maxlen=MAX_INTERVALS)
+        self.last_us: int | None = None
+
+    def observe(self, times_us: npt.NDArray[np.int64], condition: npt.NDArray[np.bool_]) -> None:
+        """Advance through evaluations at increasing times."""
+        if not len(times_us):
+            return
+        previous = np.r_[self._holding_since is not None, condition[:-1]]
+        starts = condition & ~previous
+        start_at = np.where(starts, np.arange(len(condition)), -1)
+        latest_start = np.maximum.accumulate(start_at)
+        carried = self._holding_since if self._holding_since is not None else 0
+        run_start = np.where(latest_start >= 0, times_us[np.maximum(latest_start, 0)], carried)
+        active = condition & (times_us - run_start >= self.rule.for_s * US)
+        self._record(times_us, active)
+        self._holding_since = int(run_start[-1]) if condition[-1] else None
+        self.last_us = int(times_us[-1])
+
+    def _record(self, times_us: npt.NDArray[np.int64], active: npt.NDArray[np.bool_]) -> None:
+        before = np.r_[self.active, active[:-1]]
+        for i in np.flatnonzero(active != before).tolist():
+            if active[i]:
+                self._intervals.append([int(times_us[i]), None])
+            else:
+                self._intervals[-1][1] = int(times_us[i])
+        self.active = bool(active[-1])
+
+    @property
+    def intervals(self) -> tuple[Interval, ...]:
+        return tuple(Interval(start, end) for start, end in self._intervals)  # type: ignore[arg-type]

@@ -1,0 +1,220 @@
+"""The SLO engine: reads windows from the store at times it is given, never at a time of its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from slotail.config.model import SLO, AlertRule, Config, Period, SLIKind
+from slotail.engine.alerts import AlertTracker, reaches
+from slotail.engine.budget import DEFAULT_POLICY, StatusPolicy
+from slotail.engine.clock import Clock
+from slotail.engine.snapshot import AlertState, Budget, SLOStatus, Snapshot, WindowStats
+from slotail.outcomes import BAD, GOOD
+from slotail.store import Layout, Store
+from slotail.timeutil import US, format_duration, month_seconds, month_start_us
+
+Int64s = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A window an SLO reads: rolling `seconds`, or the calendar month when `seconds` is None."""
+
+    label: str
+    seconds: int | None
+
+    def starts(self, times_us: Int64s) -> Int64s:
+        if self.seconds is None:
+            return np.array([month_start_us(int(t)) for t in times_us], np.int64)
+        return times_us - self.seconds * US
+
+    def length_s(self, at_us: int) -> int:
+        return self.seconds if self.seconds is not None else month_seconds(at_us)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One SLO as the engine evaluates it."""
+
+    sid: int
+    slo: SLO
+    budget_ratio: float  # 1 - objective
+    period: Window
+    windows: tuple[Window, ...]  # alert windows and the period, shortest first
+    rules: tuple[AlertRule, ...]
+
+
+def _window(seconds: int) -> Window:
+    return Window(format_duration(seconds), seconds)
+
+
+def _period_window(period: Period) -> Window:
+    return Window(period.label, period.seconds)
+
+
+def build_plans(config: Config) -> list[Plan]:
+    """Every SLO's windows and alert rules."""
+    plans = []
+    for sid, slo in enumerate(config.slos):
+        rules = tuple(config.alert_rules(slo))
+        period = _period_window(config.period(slo))
+        seconds = {r.long_s for r in rules} | {r.short_s for r in rules if r.short_s}
+        windows = [_window(s) for s in sorted(seconds) if s != period.seconds]
+        budget_ratio = (100.0 - slo.objective) / 100.0
+        plans.append(Plan(sid, slo, budget_ratio, period, (*windows, period), rules))
+    return plans
+
+
+def build_store(config: Config, plans: list[Plan] | None = None) -> Store:
+    """A store laid out for every window the config's SLOs read."""
+    plans = plans if plans is not None else build_plans(config)
+    seconds = {w.seconds for p in plans for w in p.windows if w.seconds is not None}
+    month = any(p.period.seconds is None for p in plans)
+    layout = Layout.for_windows(config.store.bucket, seconds, month=month)
+    latency = [p.sid for p in plans if p.slo.sli.kind is SLIKind.LATENCY]
+    return Store(layout, len(plans), latency)
+
+
+def burn_rates(good: Int64s, bad: Int64s, budget_ratio: float) -> tuple[Floats, Floats]:
+    """Error ratios and burn rates; NaN where a window has no events."""
+    total = good + bad
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(total > 0, bad / np.maximum(total, 1), np.nan)
+    return ratio, ratio / budget_ratio
+
+
+def _none(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+class Engine:
+    """Evaluates every SLO over the store; alert state advances only through `evaluate_alerts`."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        clock: Clock,
+        policy: StatusPolicy = DEFAULT_POLICY,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.policy = policy
+        self.plans = build_plans(config)
+        self.trackers = {(p.sid, r.name): AlertTracker(r) for p in self.plans for r in p.rules}
+
+    def _tier(self, window: Window) -> int:
+        layout = self.store.layout
+        return layout.month_tier_index() if window.seconds is None else layout.tier_index(window.seconds)
+
+    def counts(self, window: Window, times_us: Int64s) -> Int64s:
+        """Counters of every series over `window` ending at each time: shape (n, series, 3)."""
+        return self.store.window_counts(self._tier(window), window.starts(times_us), times_us)
+
+    def evaluate_alerts(self, times_us: Int64s) -> None:
+        """Advance every alert through evaluations at these increasing times."""
+        if not len(times_us):
+            return
+        cache: dict[Window, Int64s] = {}
+
+        def burn(plan: Plan, seconds: int) -> tuple[Floats, Int64s]:
+            window = _window(seconds)
+            if window not in cache:
+                cache[window] = self.counts(window, times_us)
+            data = cache[window][:, plan.sid]
+            good, bad = data[:, GOOD], data[:, BAD]
+            return burn_rates(good, bad, plan.budget_ratio)[1], good + bad
+
+        for plan in self.plans:
+            for rule in plan.rules:
+                long_burn, long_events = burn(plan, rule.long_s)
+                condition = reaches(long_burn, rule.factor) & (long_events >= rule.min_events)
+                if rule.short_s:
+                    condition &= reaches(burn(plan, rule.short_s)[0], rule.factor)
+                self.trackers[(plan.sid, rule.name)].observe(times_us, condition)
+
+    def tick(self) -> None:
+        """Live mode: evaluate alerts once, at the clock's now."""
+        self.evaluate_alerts(np.array([self.clock.now_us()], np.int64))
+
+    def snapshot(self) -> Snapshot:
+        """Every SLO's state at the clock's now."""
+        now = self.clock.now_us()
+        at = np.array([now], np.int64)
+        counts = {w: self.counts(w, at)[0] for p in self.plans for w in p.windows}
+        return Snapshot(now, tuple(self._status(p, now, counts) for p in self.plans))
+
+    def _status(self, plan: Plan, now: int, counts: dict[Window, Int64s]) -> SLOStatus:
+        good, bad, excluded = (int(v) for v in counts[plan.period][plan.sid])
+        budget = self._budget(plan, now, good, bad)
+        windows = tuple(self._window_stats(plan, w, counts[w][plan.sid], budget, now) for w in plan.windows)
+        latency = plan.slo.sli.latency
+        return SLOStatus(
+            name=plan.slo.name,
+            objective=plan.slo.target,
+            period=plan.period.label,
+            good=good,
+            bad=bad,
+            excluded=excluded,
+            sli=good / (good + bad) if good + bad else None,
+            budget=budget,
+            status=self.policy.status(budget.remaining_ratio),
+            windows=windows,
+            latency_threshold_ms=latency.threshold * latency.scale_to_us / 1e3 if latency else None,
+            percentiles_ms=self._percentiles(plan, now) if latency else None,
+            alerts=tuple(self._alert_state(plan, r) for r in plan.rules),
+        )
+
+    def _budget(self, plan: Plan, now: int, good: int, bad: int) -> Budget:
+        total_minutes = plan.budget_ratio * plan.period.length_s(now) / 60
+        if good + bad == 0:
+            return Budget(None, None, total_minutes, None)
+        consumed = bad / (plan.budget_ratio * (good + bad))
+        return Budget(consumed, 1 - consumed, total_minutes, (1 - consumed) * total_minutes)
+
+    def _window_stats(
+        self, plan: Plan, window: Window, data: Int64s, budget: Budget, now: int
+    ) -> WindowStats:
+        good, bad = int(data[GOOD]), int(data[BAD])
+        ratio, burn = (float(v[0]) for v in burn_rates(np.array([good]), np.array([bad]), plan.budget_ratio))
+        exhaustion = None
+        remaining = budget.remaining_ratio
+        if remaining is not None and remaining > 0 and burn > 0:
+            exhaustion = remaining * plan.period.length_s(now) / 3600 / burn
+        return WindowStats(
+            window.label, window.length_s(now), good, bad, _none(ratio), _none(burn), exhaustion
+        )
+
+    def _percentiles(self, plan: Plan, now: int) -> dict[str, dict[str, float | None]]:
+        latency = plan.slo.sli.latency
+        assert latency is not None
+        result = {}
+        for window in plan.windows:
+            start = int(window.starts(np.array([now], np.int64))[0])
+            hist = self.store.latency_counts(self._tier(window), plan.sid, start, now)
+            values = self.store.hdr.percentiles(hist, latency.percentiles)
+            result[window.label] = {_pname(p): (None if v is None else v / 1e3) for p, v in values.items()}
+        return result
+
+    def _alert_state(self, plan: Plan, rule: AlertRule) -> AlertState:
+        tracker = self.trackers[(plan.sid, rule.name)]
+        return AlertState(
+            name=rule.name,
+            severity=rule.severity,
+            factor=rule.factor,
+            long_window=format_duration(rule.long_s),
+            short_window=format_duration(rule.short_s) if rule.short_s else None,
+            active=tracker.active,
+            intervals=tracker.intervals,
+            labels=rule.labels,
+        )
+
+
+def _pname(p: float) -> str:
+    """`95.0` -> `p95`, `99.9` -> `p99.9`."""
+    return f"p{p:g}"

@@ -1,0 +1,77 @@
+"""What the engine reports at one instant: plain frozen values for every output to render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WindowStats:
+    """Good and bad events in one window, and what they mean for the objective."""
+
+    label: str
+    seconds: int
+    good: int
+    bad: int
+    error_ratio: float | None
+    burn_rate: float | None
+    exhaustion_hours: float | None
+
+
+@dataclass(frozen=True)
+class Interval:
+    """When an alert was active: from `start_us` until `end_us` (None while still active)."""
+
+    start_us: int
+    end_us: int | None
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """One alert of one SLO: its rule and its history."""
+
+    name: str
+    severity: str
+    factor: float
+    long_window: str
+    short_window: str | None
+    active: bool
+    intervals: tuple[Interval, ...]
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Error budget over the SLO's period ending now."""
+
+    consumed_ratio: float | None
+    remaining_ratio: float | None
+    total_minutes: float
+    remaining_minutes: float | None
+
+
+@dataclass(frozen=True)
+class SLOStatus:
+    """Everything known about one SLO at one instant."""
+
+    name: str
+    objective: float  # as a ratio
+    period: str
+    good: int
+    bad: int
+    excluded: int
+    sli: float | None
+    budget: Budget
+    status: str
+    windows: tuple[WindowStats, ...]
+    latency_threshold_ms: float | None
+    percentiles_ms: dict[str, dict[str, float | None]] | None
+    alerts: tuple[AlertState, ...]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of every SLO at `at_us`."""
+
+    at_us: int
+    slos: tuple[SLOStatus, ...]

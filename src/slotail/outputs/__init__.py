@@ -1,0 +1,1 @@
+"""Outputs: render engine snapshots for people and programs."""

@@ -1,0 +1,55 @@
+"""The shared front of the pipeline: raw lines -> parse -> classify, with line accounting."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from slotail.classify import Classifier, Observations
+from slotail.config import Config
+from slotail.parse import Parser
+from slotail.sources.archive import RawBatch
+
+
+@dataclass
+class LineStats:
+    """How many lines were read, parsed, invalid (by reason) and unmatched."""
+
+    parsed: int = 0
+    unmatched: int = 0
+    invalid: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def read(self) -> int:
+        return self.parsed + self.invalid_total
+
+    @property
+    def invalid_total(self) -> int:
+        return sum(self.invalid.values())
+
+    def merge(self, other: LineStats) -> None:
+        self.parsed += other.parsed
+        self.unmatched += other.unmatched
+        self.invalid.update(other.invalid)
+
+
+def parser_for(config: Config) -> Parser:
+    """The line parser a config asks for."""
+    return Parser(config.timestamp.field, naive_utc=config.timestamp.naive == "utc")
+
+
+class Pipeline:
+    """Parses and classifies batches of raw lines, counting every line once."""
+
+    def __init__(self, config: Config) -> None:
+        self.parser = parser_for(config)
+        self.classifier = Classifier(config)
+        self.stats = LineStats()
+
+    def observe(self, raw: RawBatch) -> Observations:
+        parsed = self.parser.parse(raw.lines, raw.too_long)
+        observations = self.classifier.classify(parsed)
+        self.stats.parsed += parsed.parsed
+        self.stats.unmatched += observations.unmatched
+        self.stats.invalid.update(parsed.invalid)
+        return observations

@@ -1,0 +1,78 @@
+"""HDR histogram layout (from the hdrhistogram library) with vectorised recording and percentiles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+from hdrh.histogram import HdrHistogram
+
+LOWEST_US = 1
+HIGHEST_US = 3600 * 1_000_000  # latencies above one hour are recorded as one hour
+SIGNIFICANT_FIGURES = 3
+
+Counts = npt.NDArray[np.int64]
+
+
+class HdrLayout:
+    """Maps latencies (µs) to HDR counts indexes exactly as `hdrh.HdrHistogram` does."""
+
+    def __init__(self) -> None:
+        self.reference = HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_FIGURES)
+        ref = self.reference
+        self.counts_len: int = ref.counts_len
+        self._unit = ref.unit_magnitude
+        self._half_mag = ref.sub_bucket_half_count_magnitude
+        self._half = ref.sub_bucket_half_count
+        self._mask = ref.sub_bucket_mask
+
+    def index(self, values_us: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Counts-array indexes of latencies, clamped to the trackable range."""
+        values = np.clip(values_us, 0, HIGHEST_US).astype(np.int64)
+        # bit length of (v | mask); frexp is exact for integers below 2**53.
+        bit_length = np.frexp((values | self._mask).astype(np.float64))[1].astype(np.int64)
+        bucket = bit_length - self._unit - (self._half_mag + 1)
+        sub_bucket = values >> (bucket + self._unit)
+        index: npt.NDArray[np.int64] = ((bucket + 1) << self._half_mag) + sub_bucket - self._half
+        return index
+
+    def dense(self, indexes: npt.NDArray[np.int64], weights: npt.NDArray[np.int64]) -> Counts:
+        """A dense counts array from sparse (index, count) pairs."""
+        return np.bincount(indexes, weights=weights, minlength=self.counts_len).astype(np.int64)
+
+    def percentiles(self, counts: Counts, percentiles: Iterable[float]) -> dict[float, float | None]:
+        """Values (µs) at percentiles, as `HdrHistogram.get_value_at_percentile`; None when empty."""
+        total = int(counts.sum())
+        wanted = list(percentiles)
+        if total == 0:
+            return dict.fromkeys(wanted)
+        cumulative = np.cumsum(counts)
+        ref, result = self.reference, dict[float, float | None]()
+        for p in wanted:
+            target = max(int(min(p, 100.0) * total / 100 + 0.5), 1)
+            index = int(np.searchsorted(cumulative, target, side="left"))
+            value = ref.get_value_from_index(index)
+            result[p] = float(
+                ref.get_highest_equivalent_value(value) if p else ref.get_lowest_equivalent_value(value)
+            )
+        return result
+
+
+def merge_sparse(
+    a: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+    b: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Sum two sparse histograms given as (sorted unique indexes, counts)."""
+    indexes = np.concatenate((a[0], b[0]))
+    counts = np.concatenate((a[1], b[1]))
+    unique, inverse = np.unique(indexes, return_inverse=True)
+    return unique, np.bincount(inverse, weights=counts).astype(np.int64)
+
+
+def sparse_from(
+    indexes: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """A sparse histogram of individual recordings."""
+    unique, counts = np.unique(indexes, return_counts=True)
+    return unique.astype(np.int64), counts.astype(np.int64)

@@ -1,0 +1,105 @@
+"""One tier: a ring of time buckets with good/bad/excluded counters and sparse HDR histograms.
+
+Each slot carries the absolute index of the bucket it holds (its tag). Writing a
+newer bucket into a slot clears it; a write older than the slot's bucket is too
+old for this tier and is refused. Reads check tags, so a stale slot reads as 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from slotail.store.hdr import merge_sparse, sparse_from
+from slotail.store.layout import Tier
+
+NEVER = np.iinfo(np.int64).min
+Sparse = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+
+class Ring:
+    """Counters shaped (slots, series, 3) and, for latency series, one sparse histogram per slot."""
+
+    def __init__(self, tier: Tier, n_series: int) -> None:
+        self.tier = tier
+        self.tags = np.full(tier.slots, NEVER, np.int64)
+        self.counts = np.zeros((tier.slots, n_series, 3), np.int64)
+        self.hist: list[dict[int, Sparse]] = [{} for _ in range(tier.slots)]
+
+    def bucket_of(self, ts_us: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Bucket i holds times in ((i-1)·b, i·b]."""
+        return -((-ts_us) // self.tier.bucket_us)
+
+    def _claim(self, buckets: npt.NDArray[np.int64]) -> None:
+        unique = np.unique(buckets)
+        slots = unique % self.tier.slots
+        newer = unique > self.tags[slots]
+        for slot in np.unique(slots[newer]).tolist():
+            self.counts[slot] = 0
+            self.hist[slot] = {}
+        np.maximum.at(self.tags, slots[newer], unique[newer])
+
+    def add(
+        self,
+        series: npt.NDArray[np.int32],
+        ts_us: npt.NDArray[np.int64],
+        outcome: npt.NDArray[np.int8],
+    ) -> npt.NDArray[np.bool_]:
+        """Count observations; returns which were accepted (the rest are too old for this ring)."""
+        buckets = self.bucket_of(ts_us)
+        self._claim(buckets)
+        slots = buckets % self.tier.slots
+        accepted: npt.NDArray[np.bool_] = self.tags[slots] == buckets
+        np.add.at(self.counts, (slots[accepted], series[accepted], outcome[accepted]), 1)
+        return accepted
+
+    def add_latency(
+        self,
+        series: npt.NDArray[np.int32],
+        ts_us: npt.NDArray[np.int64],
+        hdr_index: npt.NDArray[np.int64],
+    ) -> None:
+        """Record latencies (as HDR indexes) into their slots' histograms; call after `add`."""
+        buckets = self.bucket_of(ts_us)
+        slots = buckets % self.tier.slots
+        keep = self.tags[slots] == buckets
+        slots, series, hdr_index = slots[keep], series[keep], hdr_index[keep]
+        keys = slots.astype(np.int64) * self.counts.shape[1] + series
+        order = np.argsort(keys, kind="stable")
+        keys, hdr_index = keys[order], hdr_index[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(keys)], strict=True):
+            slot, sid = divmod(int(keys[start]), self.counts.shape[1])
+            fresh = sparse_from(hdr_index[start:end])
+            held = self.hist[slot].get(sid)
+            self.hist[slot][sid] = fresh if held is None else merge_sparse(held, fresh)
+
+    def span(self, first: int, last: int) -> npt.NDArray[np.int64]:
+        """Counters of buckets first..last (inclusive), shaped (n, series, 3); stale buckets read 0."""
+        buckets = np.arange(first, last + 1, dtype=np.int64)
+        slots = buckets % self.tier.slots
+        live = self.tags[slots] == buckets
+        return np.where(live[:, None, None], self.counts[slots], 0)
+
+    def latency(self, sid: int, first: int, last: int) -> list[Sparse]:
+        """The sparse histograms of one series over buckets first..last (inclusive)."""
+        found = []
+        for bucket in range(max(first, last - self.tier.slots + 1), last + 1):
+            slot = bucket % self.tier.slots
+            if self.tags[slot] == bucket and sid in self.hist[slot]:
+                found.append(self.hist[slot][sid])
+        return found
+
+    def merge(self, other: Ring) -> None:
+        """Fold another ring of the same shape into this one (newer buckets win, equal ones add)."""
+        take = other.tags > self.tags
+        same = (other.tags == self.tags) & (other.tags != NEVER)
+        self.counts[take] = other.counts[take]
+        self.tags[take] = other.tags[take]
+        self.counts[same] += other.counts[same]
+        for slot in np.flatnonzero(take).tolist():
+            self.hist[slot] = dict(other.hist[slot])
+        for slot in np.flatnonzero(same).tolist():
+            for sid, sparse in other.hist[slot].items():
+                held = self.hist[slot].get(sid)
+                self.hist[slot][sid] = sparse if held is None else merge_sparse(held, sparse)

@@ -1,0 +1,106 @@
+"""The store: one ring per tier over every SLO series, fed observations in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from slotail.classify.classifier import Observations
+from slotail.outcomes import EXCLUDED
+from slotail.store.hdr import Counts, HdrLayout
+from slotail.store.layout import Layout
+from slotail.store.ring import Ring
+
+Int64s = npt.NDArray[np.int64]
+
+
+class Store:
+    """Time-bucketed counters and latency histograms; memory is fixed by the layout and series count."""
+
+    def __init__(self, layout: Layout, n_series: int, latency_series: Sequence[int] = ()) -> None:
+        self.layout = layout
+        self.n_series = n_series
+        self.rings = [Ring(tier, n_series) for tier in layout.tiers]
+        self.hdr = HdrLayout()
+        self.has_latency = np.zeros(n_series, bool)
+        self.has_latency[list(latency_series)] = True
+        self.too_old = 0
+        self._longest = max(range(len(self.rings)), key=lambda i: layout.tiers[i].span_s)
+
+    def add(self, obs: Observations) -> int:
+        """Count a batch of observations; returns how many were too old for every tier."""
+        if not len(obs):
+            return 0
+        timed = latency_mask(obs, self.has_latency)
+        hdr_index = self.hdr.index(obs.latency_us[timed]) if timed.any() else None
+        too_old = 0
+        for i, ring in enumerate(self.rings):
+            accepted = ring.add(obs.series, obs.ts_us, obs.outcome)
+            if i == self._longest:
+                too_old = int(len(accepted) - np.count_nonzero(accepted))
+            if hdr_index is not None:
+                ring.add_latency(obs.series[timed], obs.ts_us[timed], hdr_index)
+        self.too_old += too_old
+        return too_old
+
+    def window_counts(self, tier: int, starts_us: Int64s, ends_us: Int64s) -> Int64s:
+        """Counters summed over windows (start, end], one per pair: shape (n, series, 3)."""
+        ring, base = self.rings[tier], self.rings[0]
+        if ring is base:
+            return self._sum(base, base.bucket_of(starts_us), base.bucket_of(ends_us))
+        cut = ends_us // ring.tier.bucket_us  # the last whole coarse bucket
+        coarse = self._sum(ring, ring.bucket_of(starts_us), cut)
+        ratio = ring.tier.bucket_s // base.tier.bucket_s
+        return coarse + self._sum(base, cut * ratio, base.bucket_of(ends_us))
+
+    def _sum(self, ring: Ring, first: Int64s, last: Int64s) -> Int64s:
+        """Counters over buckets (first, last] for each pair, read in chunks the ring can hold."""
+        out = np.zeros((len(first), self.n_series, 3), np.int64)
+        limit = ring.tier.slots
+        i = 0
+        while i < len(last):
+            j = max(int(np.searchsorted(last, last[i] + limit, side="right")), i + 1)
+            hi = int(last[i:j].max())
+            lo = max(int(first[i:j].min()) + 1, hi - 2 * limit)  # older buckets are not held
+            if hi >= lo:
+                data = ring.span(lo, hi)
+                cumulative = np.concatenate((np.zeros((1, *data.shape[1:]), np.int64), data.cumsum(0)))
+                upper = np.clip(last[i:j] - lo + 1, 0, len(data))
+                lower = np.clip(first[i:j] - lo + 1, 0, len(data))
+                out[i:j] = cumulative[np.maximum(upper, lower)] - cumulative[lower]
+            i = j
+        return out
+
+    def latency_counts(self, tier: int, sid: int, start_us: int, end_us: int) -> Counts:
+        """A dense HDR counts array for one series over the window (start, end]."""
+        ring, base = self.rings[tier], self.rings[0]
+        if ring is base:
+            parts = base.latency(
+                sid, -(-start_us // base.tier.bucket_us) + 1, -(-end_us // base.tier.bucket_us)
+            )
+        else:
+            cut = end_us // ring.tier.bucket_us
+            ratio = ring.tier.bucket_s // base.tier.bucket_s
+            parts = ring.latency(sid, -(-start_us // ring.tier.bucket_us) + 1, cut)
+            parts += base.latency(sid, cut * ratio + 1, -(-end_us // base.tier.bucket_us))
+        if not parts:
+            return np.zeros(self.hdr.counts_len, np.int64)
+        indexes = np.concatenate([p[0] for p in parts])
+        weights = np.concatenate([p[1] for p in parts])
+        return self.hdr.dense(indexes, weights)
+
+    def merge(self, other: Store) -> None:
+        """Fold a store of the same layout into this one (parallel workers, restored state)."""
+        if other.layout != self.layout or other.n_series != self.n_series:
+            raise ValueError("cannot merge stores of different layouts")
+        for mine, theirs in zip(self.rings, other.rings, strict=True):
+            mine.merge(theirs)
+        self.too_old += other.too_old
+
+
+def latency_mask(obs: Observations, has_latency: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Observations that carry a latency for a latency series (excluded events carry none)."""
+    mask: npt.NDArray[np.bool_] = has_latency[obs.series] & (obs.latency_us >= 0) & (obs.outcome != EXCLUDED)
+    return mask
