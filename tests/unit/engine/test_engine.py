@@ -1,0 +1,83 @@
+"""Engine arithmetic at one instant: ratios, budget, status, calendar months, no data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from slotail.classify import Observations
+from slotail.config import load_config_text
+from slotail.engine import Engine, ManualClock
+from slotail.engine.engine import build_store
+from slotail.timeutil import parse_instant
+
+US = 1_000_000
+CONFIG = """
+slos:
+  - name: rolling
+    objective: 99
+    sli: {good: {event: ok}, bad: {event: failed}}
+    alerts: [{name: fast, burn_rate: 10, window: 1h}]
+  - name: monthly
+    objective: 99
+    period: month
+    sli: {good: {event: ok}, bad: {event: failed}}
+"""
+
+
+def engine_with(events: list[tuple[str, int, int]]) -> tuple[Engine, ManualClock]:
+    """(time, series, outcome) triples in an engine over CONFIG."""
+    config = load_config_text(CONFIG)
+    store = build_store(config)
+    if events:
+        ts, series, outcome = zip(*[(parse_instant(t), s, o) for t, s, o in events], strict=True)
+        store.add(
+            Observations(
+                np.array(series, np.int32),
+                np.array(ts, np.int64),
+                np.array(outcome, np.int8),
+                np.full(len(ts), -1, np.int64),
+                0,
+            )
+        )
+    clock = ManualClock()
+    return Engine(config, store, clock), clock
+
+
+def test_no_events_is_null_never_zero():
+    """With no data the SLI, ratios, burn rates and budget are null and the status says no_data."""
+    engine, clock = engine_with([])
+    clock.set(parse_instant("2026-03-10T00:00:00Z"))
+    slo = engine.snapshot().slos[0]
+    assert slo.sli is None and slo.budget.remaining_ratio is None and slo.status == "no_data"
+    assert all(w.error_ratio is None and w.burn_rate is None for w in slo.windows)
+
+
+def test_a_calendar_month_period_starts_at_the_first_of_the_month_utc():
+    """`period: month` counts from 00:00 UTC on the 1st; budget minutes use that month's length."""
+    engine, clock = engine_with(
+        [
+            ("2026-02-28T23:59:59Z", 1, 1),  # February: outside March's period
+            ("2026-03-01T00:00:01Z", 1, 0),
+            ("2026-03-09T12:00:00Z", 1, 1),
+        ]
+    )
+    clock.set(parse_instant("2026-03-10T00:00:00Z"))
+    monthly = engine.snapshot().slos[1]
+    assert (monthly.good, monthly.bad) == (1, 1)
+    assert monthly.period == "month"
+    assert monthly.budget.total_minutes == pytest.approx(0.01 * 31 * 24 * 60)
+    assert monthly.budget.consumed_ratio == pytest.approx(0.5 / 0.01)
+
+
+def test_budget_status_and_exhaustion_follow_design():
+    """1 bad in 400 on a 99% SLO: 25% consumed, healthy; exhaustion = remaining × period ÷ burn."""
+    events = [("2026-03-09T10:00:00Z", 0, 0)] * 399 + [("2026-03-09T10:30:00Z", 0, 1)]
+    engine, clock = engine_with(events)
+    clock.set(parse_instant("2026-03-09T11:00:00Z"))
+    slo = engine.snapshot().slos[0]
+    assert slo.budget.consumed_ratio == pytest.approx(0.25)
+    assert slo.status == "healthy"
+    hour = next(w for w in slo.windows if w.label == "1h")
+    assert hour.good == 0 and hour.bad == 1 and hour.burn_rate == pytest.approx(100.0)
+    assert hour.exhaustion_hours == pytest.approx(0.75 * 30 * 24 / 100)

@@ -1,0 +1,37 @@
+"""Tiers follow DESIGN.md's 1% edge rule and keep a 30-day series in fixed, small memory."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from slotail.store import Layout, Store
+from slotail.store.layout import AHEAD_S, bucket_for
+
+GOOGLE_WINDOWS = [300, 1800, 3600, 7200, 21600, 86400, 259200, 2592000]
+
+
+@given(st.integers(min_value=1, max_value=400 * 86400))
+def test_a_window_reads_buckets_of_at_most_one_percent_of_it_or_the_base(window_s):
+    """The bucket for a window is the base bucket, or no more than 1% of the window."""
+    size = bucket_for(window_s, 10)
+    assert size == 10 or size * 100 <= window_s
+    assert window_s < 6000 or size >= 60  # and it does get coarser when it may
+
+
+def test_every_tier_spans_its_longest_window_plus_the_write_ahead():
+    """Each window can be read whole from its tier, even with writes up to AHEAD_S in the future."""
+    layout = Layout.for_windows(10, GOOGLE_WINDOWS)
+    for window in GOOGLE_WINDOWS:
+        tier = layout.tiers[layout.tier_index(window)]
+        assert tier.span_s >= window + AHEAD_S
+    coarsest = max(t.bucket_s for t in layout.tiers)
+    assert layout.tiers[0].bucket_s == 10 and layout.tiers[0].span_s >= coarsest + AHEAD_S
+
+
+def test_a_thirty_day_counter_series_costs_well_under_one_mebibyte():
+    """README's figure: counters of one series over a 30-day period with Google's windows."""
+    store = Store(Layout.for_windows(10, GOOGLE_WINDOWS), n_series=1)
+    size = sum(r.counts.nbytes + r.tags.nbytes for r in store.rings)
+    assert size <= 1 << 20
+    assert size == sum(t.slots * (3 * 8 + 8) for t in store.layout.tiers)

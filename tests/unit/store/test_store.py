@@ -1,0 +1,102 @@
+"""Store laws: window counts equal a brute-force count; merging equals feeding one store both inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slotail.classify import Observations
+from slotail.store import Layout, Store
+from slotail.store.layout import bucket_for
+
+US = 1_000_000
+T0 = 1_771_459_200 * US
+WINDOWS = [300, 3600, 7200, 86400, 3 * 86400]
+LAYOUT = Layout.for_windows(10, WINDOWS)
+
+
+def observations(draw_ts, series, outcome, latency):
+    return Observations(
+        np.array(series, np.int32),
+        np.array(draw_ts, np.int64),
+        np.array(outcome, np.int8),
+        np.array(latency, np.int64),
+        0,
+    )
+
+
+events = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=2 * 86400 * US),  # offset from T0
+        st.integers(min_value=0, max_value=2),  # series
+        st.integers(min_value=0, max_value=2),  # outcome
+        st.integers(min_value=-1, max_value=5 * US),  # latency µs (-1: none)
+    ),
+    max_size=200,
+)
+
+
+def build(rows) -> Observations:
+    ts, series, outcome, latency = zip(*rows, strict=True) if rows else ((), (), (), ())
+    return observations([T0 + t for t in ts], series, outcome, latency)
+
+
+def fed(*batches: Observations) -> Store:
+    store = Store(LAYOUT, 3, latency_series=[1])
+    for batch in batches:
+        store.add(batch)
+    return store
+
+
+def brute(obs: Observations, start: int, end: int) -> np.ndarray:
+    out = np.zeros((3, 3), np.int64)
+    for s, t, o in zip(obs.series, obs.ts_us, obs.outcome, strict=True):
+        if start < t <= end:
+            out[s, o] += 1
+    return out
+
+
+@given(events, st.sampled_from(WINDOWS), st.integers(min_value=0, max_value=2 * 86400))
+@settings(max_examples=150, deadline=None)
+def test_window_counts_equal_a_brute_force_count_at_bucket_resolution(rows, window, end_offset_s):
+    """A window (T-W, T] counts exactly the events after ceil((T-W)/b)·b and at or before T."""
+    obs = build(rows)
+    end = T0 + end_offset_s * US
+    latest = int(obs.ts_us.max()) if len(obs) else end
+    end = max(end, latest)  # evaluated at or after the newest write, as the engine does
+    b = bucket_for(window, 10) * US
+    start = -(-(end - window * US) // b) * b
+    store = fed(obs)
+    got = store.window_counts(LAYOUT.tier_index(window), np.array([end - window * US]), np.array([end]))[0]
+    expected = brute(obs, start, end)
+    assert (got == expected).all()
+
+
+@given(events, events)
+@settings(max_examples=100, deadline=None)
+def test_merging_two_stores_equals_one_store_fed_both(rows_a, rows_b):
+    """Store(A) merged with Store(B) reads exactly like Store(A then B) in every tier and histogram."""
+    a, b = build(rows_a), build(rows_b)
+    merged = fed(a)
+    merged.merge(fed(b))
+    both = fed(a, b)
+    for mine, theirs in zip(merged.rings, both.rings, strict=True):
+        assert (mine.tags == theirs.tags).all()
+        assert (mine.counts == theirs.counts).all()
+    end = T0 + 2 * 86400 * US
+    for window in WINDOWS:
+        tier = LAYOUT.tier_index(window)
+        got = merged.latency_counts(tier, 1, end - window * US, end)
+        assert (got == both.latency_counts(tier, 1, end - window * US, end)).all()
+
+
+def test_writes_older_than_the_longest_tier_are_counted_as_too_old():
+    """An event whose bucket the longest tier has reused for newer time is dropped and counted."""
+    longest = max(LAYOUT.tiers, key=lambda t: t.span_s)
+    store = fed(build([(longest.span_s * US, 0, 0, -1)]))
+    assert store.add(observations([T0], [0], [1], [-1])) == 1
+    assert store.too_old == 1
+    end = T0 + longest.span_s * US
+    counts = store.window_counts(LAYOUT.tier_index(3 * 86400), np.array([T0 - US]), np.array([end]))[0]
+    assert counts[0].tolist() == [1, 0, 0]  # the newer event only; nothing wrapped around
