@@ -1,0 +1,355 @@
+"""Backfill throughput: `slotail backfill` against a bare orjson loop (and mtail, when installed).
+
+Every tool reads the same generated corpus in its own child process, several
+times, interleaved; wall time, CPU time (os.wait4) and the child's peak RSS
+(GNU time's %M) are measured per run and medians are reported. Results are printed
+and appended to benchmarks/RESULTS.md unless --no-record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from corpus import ensure_corpus
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "RESULTS.md"
+MTAIL_PROGS = HERE / "mtail"
+ORJSON_LOOP = HERE / "orjson_loop.py"
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A contender: a name and the command that reads the corpus."""
+
+    name: str
+    argv: list[str]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One child process: its timings, peak RSS and outputs."""
+
+    tool: str
+    wall_s: float
+    cpu_s: float
+    peak_rss_kib: int
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+
+
+def shown(argv: list[str]) -> str:
+    """A command line for humans: paths under the repository made relative to it."""
+    parts = [os.path.relpath(a, ROOT) if a.startswith(str(ROOT) + os.sep) else a for a in argv]
+    return shlex.join(parts)
+
+
+def find_gnu_time() -> str | None:
+    """The path of GNU time (`/usr/bin/time`), if installed."""
+    binary = shutil.which("time")
+    if binary is None:
+        return None
+    probe = subprocess.run([binary, "--version"], capture_output=True, check=False)
+    return binary if b"GNU" in probe.stdout + probe.stderr else None
+
+
+def rss_method(gnu_time: str | None) -> str:
+    """How peak RSS is measured, for the record."""
+    if gnu_time is not None:
+        return "GNU time's %M of the child"
+    return (
+        "os.wait4's ru_maxrss (no GNU time); on Linux it also counts this process's own peak, "
+        "so it is an upper bound"
+    )
+
+
+def run_child(tool: Tool, gnu_time: str | None) -> Run:
+    """Run a tool to completion in the repository root: time and CPU from os.wait4, RSS from GNU time.
+
+    os.wait4's ru_maxrss alone would not do: Linux carries the parent's peak RSS
+    over into the child at exec, so every child would weigh at least as much as
+    this process.
+    """
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as rss,
+    ):
+        argv = tool.argv if gnu_time is None else [gnu_time, "-f", "%M", "-o", rss.name, *tool.argv]
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        reported = rss.read().split()
+        out.seek(0)
+        err.seek(0)
+        return Run(
+            tool=tool.name,
+            wall_s=wall,
+            cpu_s=usage.ru_utime + usage.ru_stime,
+            peak_rss_kib=int(reported[-1]) if reported and reported[-1].isdigit() else usage.ru_maxrss,
+            exit_code=proc.returncode,
+            stdout=out.read(),
+            stderr=err.read(),
+        )
+
+
+def count_lines(path: Path) -> int:
+    """Lines in a file (this also warms the page cache for the first run)."""
+    lines = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return lines
+
+
+def find_mtail() -> tuple[str | None, str | None]:
+    """(path of Google's mtail, None), or (None, why the mtail runs are skipped)."""
+    binary = shutil.which("mtail")
+    if binary is None:
+        return None, "no `mtail` on PATH"
+    try:
+        probe = subprocess.run([binary, "--version"], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"`mtail --version` failed: {exc}"
+    if b"mtail version" not in probe.stdout + probe.stderr:
+        return None, f"{binary} is not Google's mtail"
+    return binary, None
+
+
+def tools(corpus: Path, config: Path, mtail: str | None) -> list[Tool]:
+    """The contenders, each reading `corpus`."""
+    found = [
+        Tool(
+            "slotail backfill",
+            [
+                sys.executable,
+                "-m",
+                "slotail",
+                "backfill",
+                "--config",
+                str(config),
+                "--format",
+                "json",
+                "--no-progress",
+                str(corpus),
+            ],
+        ),
+        Tool("orjson loop", [sys.executable, str(ORJSON_LOOP), str(corpus)]),
+    ]
+    if mtail is not None:
+        found.append(
+            Tool(
+                "mtail",
+                [
+                    mtail,
+                    "--one_shot",
+                    "--one_shot_format=prometheus",
+                    "--progs",
+                    str(MTAIL_PROGS),
+                    "--logs",
+                    str(corpus),
+                    "--logtostderr",
+                ],
+            )
+        )
+    return found
+
+
+def measure(contenders: list[Tool], repeat: int, gnu_time: str | None) -> list[Run]:
+    """Run every tool `repeat` times, interleaved, rotating which goes first."""
+    runs = []
+    for rep in range(repeat):
+        shift = rep % len(contenders)
+        for tool in contenders[shift:] + contenders[:shift]:
+            run = run_child(tool, gnu_time)
+            print(
+                f"  run {rep + 1}/{repeat} {tool.name}: {run.wall_s:.1f} s, "
+                f"{run.peak_rss_kib / 1024:.0f} MiB, exit {run.exit_code}",
+                file=sys.stderr,
+            )
+            runs.append(run)
+    return runs
+
+
+def median_row(name: str, runs: list[Run], lines: int) -> dict[str, float]:
+    """Median wall time, lines/s, peak RSS and CPU time over one tool's runs."""
+    mine = [r for r in runs if r.tool == name]
+    return {
+        "wall_s": statistics.median(r.wall_s for r in mine),
+        "lines_per_s": statistics.median(lines / r.wall_s for r in mine),
+        "rss_mib": statistics.median(r.peak_rss_kib / 1024 for r in mine),
+        "cpu_s": statistics.median(r.cpu_s for r in mine),
+    }
+
+
+def table(rows: dict[str, dict[str, float]], runs: list[Run]) -> str:
+    """The medians as a Markdown table, with every run's wall time."""
+    out = [
+        "| tool | median wall s | median lines/s | median peak RSS MiB | median CPU s | all runs wall s |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, row in rows.items():
+        walls = ", ".join(f"{r.wall_s:.2f}" for r in runs if r.tool == name)
+        out.append(
+            f"| {name} | {row['wall_s']:.2f} | {row['lines_per_s']:,.0f} | {row['rss_mib']:.0f} "
+            f"| {row['cpu_s']:.2f} | {walls} |"
+        )
+    return "\n".join(out)
+
+
+def ratio(rows: dict[str, dict[str, float]]) -> str:
+    """slotail against the orjson loop, as a throughput ratio and a slowdown factor."""
+    slotail, loop = rows["slotail backfill"], rows["orjson loop"]
+    share = slotail["lines_per_s"] / loop["lines_per_s"]
+    return (
+        f"slotail / orjson loop throughput: {share:.3f} "
+        f"(slotail takes {slotail['wall_s'] / loop['wall_s']:.1f}× the loop's wall time)"
+    )
+
+
+def observations(runs: list[Run], lines: int) -> list[str]:
+    """What the children said: exit codes, stderr, and the line counts they report."""
+    notes = []
+    for run in runs:
+        if run.exit_code != 0:
+            notes.append(f"{run.tool} exited {run.exit_code}")
+    stderr = {(r.tool, r.stderr.decode(errors="replace").strip()) for r in runs}
+    notes += [f"{tool} stderr: `{text[:500]}`" for tool, text in sorted(stderr) if text]
+    for run in runs:
+        if run.tool == "slotail backfill" and run.exit_code == 0:
+            counts = orjson.loads(run.stdout)["lines"]
+            notes.append(f"slotail lines: {orjson.dumps(counts).decode()}")
+            if counts["read"] != lines:
+                notes.append(f"slotail read {counts['read']} lines of {lines}")
+            break
+    loop = next((r for r in runs if r.tool == "orjson loop" and r.exit_code == 0), None)
+    if loop is not None:
+        ok, bad = loop.stdout.split()
+        notes.append(f"orjson loop: {int(ok):,} lines decoded, {int(bad):,} decode errors")
+    return notes
+
+
+def git(*args: str) -> str:
+    """Output of a git command in the repository, or `unknown`."""
+    try:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return done.stdout.rstrip("\n")
+
+
+def tree_state() -> str:
+    """`clean`, or `dirty` with the top-level paths that differ (ignoring this RESULTS.md)."""
+    changed = set()
+    for entry in git("status", "--porcelain").splitlines():
+        path = entry[3:].strip('"')
+        if path != "benchmarks/RESULTS.md":
+            changed.add(path.split("/")[0] + ("/" if "/" in path else ""))
+    return f"dirty ({', '.join(sorted(changed))})" if changed else "clean"
+
+
+def proc_field(path: str, key: str) -> str:
+    """The value of the first `key: value` line of a /proc file, or `unknown`."""
+    try:
+        for line in Path(path).read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name.strip() == key:
+                return value.strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def machine() -> str:
+    """CPU model, cores, RAM, OS and Python version."""
+    mem = proc_field("/proc/meminfo", "MemTotal").split()
+    ram = f"{int(mem[0]) / 1024**2:.1f} GiB RAM" if mem and mem[0].isdigit() else "RAM unknown"
+    return (
+        f"{proc_field('/proc/cpuinfo', 'model name')}, {os.cpu_count()} cores, {ram}, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
+        f"orjson {orjson.__version__}"
+    )
+
+
+def section(
+    contenders: list[Tool],
+    corpus: Path,
+    lines: int,
+    repeat: int,
+    rss: str,
+    results: str,
+    skipped: str | None,
+) -> str:
+    """The dated Markdown section appended to RESULTS.md."""
+    now = datetime.now(UTC)
+    commit = git("rev-parse", "--short", "HEAD")
+    body = [
+        f"## {now:%Y-%m-%d %H:%M} UTC — {commit}",
+        "",
+        f"- Command: `{shown([sys.executable, *sys.argv])}` (in {ROOT})",
+        f"- Date: {now:%Y-%m-%dT%H:%M:%SZ}",
+        f"- Machine: {machine()}",
+        f"- slotail: commit {commit}, tree {tree_state()}",
+        f"- Corpus: `{shown([str(corpus)])}`, {lines:,} lines, {corpus.stat().st_size:,} bytes",
+        f"- Repetitions: {repeat} per tool, interleaved; peak RSS: {rss}",
+        *[f"- {tool.name}: `{shown(tool.argv)}`" for tool in contenders],
+    ]
+    if skipped:
+        body.append(f"- mtail: skipped, {skipped}")
+    return "\n".join([*body, "", results, ""])
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000, help="corpus size (default 1,000,000)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per tool (default 3)")
+    parser.add_argument("--config", type=Path, default=ROOT / "config" / "slotail.yaml")
+    parser.add_argument("--no-record", action="store_true", help="do not append to benchmarks/RESULTS.md")
+    args = parser.parse_args(argv)
+    if args.lines < 1 or args.repeat < 1:
+        parser.error("--lines and --repeat must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure, print, record; exit 1 if any child failed."""
+    args = parse_args(argv)
+    print(f"corpus: making or finding {args.lines:,} lines", file=sys.stderr)
+    corpus = ensure_corpus(args.lines)
+    lines = count_lines(corpus)
+    mtail, skipped = find_mtail()
+    contenders = tools(corpus, args.config.resolve(), mtail)
+    gnu_time = find_gnu_time()
+    runs = measure(contenders, args.repeat, gnu_time)
+    rows = {tool.name: median_row(tool.name, runs, lines) for tool in contenders}
+    notes = [ratio(rows), *observations(runs, lines)]
+    results = table(rows, runs) + "\n\n" + "\n".join(f"- {note}" for note in notes)
+    text = section(contenders, corpus, lines, args.repeat, rss_method(gnu_time), results, skipped)
+    print(text)
+    if not args.no_record:
+        with RESULTS.open("a") as out:
+            out.write("\n" + text)
+    return 1 if any(run.exit_code != 0 for run in runs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
