@@ -97,7 +97,7 @@ class Stream:
                 self.done = True
                 return
             self.offset = raw.raw_offset
-            obs = self._pipeline.observe(raw)
+            obs, _ = self._pipeline.observe(raw)
             order = np.argsort(obs.ts_us, kind="stable")
             self._pending = obs.select(order) if len(obs) else obs
 
@@ -194,7 +194,8 @@ class Backfill:
         self._latest = high if self._latest is None else max(self._latest, high)
         if self._evaluated is not None:
             self.diagnostics.late += int(np.count_nonzero(obs.ts_us <= self._evaluated))
-        self.diagnostics.too_old += self.store.add(obs)
+        kept = self.store.add(obs)
+        self.diagnostics.too_old += int(len(kept) - np.count_nonzero(kept))
 
     def _evaluate_until(self, until_us: int, final: bool = False) -> None:
         if self._first is None:

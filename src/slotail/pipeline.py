@@ -46,10 +46,10 @@ class Pipeline:
         self.classifier = Classifier(config)
         self.stats = LineStats()
 
-    def observe(self, raw: RawBatch) -> Observations:
+    def observe(self, raw: RawBatch) -> tuple[Observations, LineStats]:
+        """Observations of a batch, and its line counts (also added to `stats`)."""
         parsed = self.parser.parse(raw.lines, raw.too_long)
         observations = self.classifier.classify(parsed)
-        self.stats.parsed += parsed.parsed
-        self.stats.unmatched += observations.unmatched
-        self.stats.invalid.update(parsed.invalid)
-        return observations
+        batch = LineStats(parsed.parsed, observations.unmatched, parsed.invalid)
+        self.stats.merge(batch)
+        return observations, batch

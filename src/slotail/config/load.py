@@ -96,7 +96,7 @@ def _issues(exc: ValidationError, lines: _Lines) -> list[ConfigIssue]:
     issues = []
     for error in exc.errors():
         loc = tuple("for" if p == "for_" else p for p in _clean_loc(error["loc"]))
-        if error["type"] == "expr":
+        if "problems" in error.get("ctx", {}):  # located below `loc`: match expressions, duplicate names
             for sub, message in error["ctx"]["problems"]:
                 full = (*loc, *sub)
                 issues.append(ConfigIssue(render_path(full), lines.line(full), message))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -18,7 +19,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from slotail.config.expr import Expr, ExprParser
+from slotail.config.expr import Expr, ExprParser, Problem
 from slotail.timeutil import format_duration, parse_duration
 
 NAME = re.compile(r"[a-z0-9_-]+")
@@ -91,9 +92,10 @@ ExprField = Annotated[Any, BeforeValidator(_expr)]
 
 
 class Strict(BaseModel):
-    """Unknown keys are errors; models are immutable once loaded."""
+    """Unknown keys and wrong types are errors; models are immutable once loaded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # strict: a YAML `true` or "99.5" is a mistake, not a number to coerce.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
 
 
 class SourceSpec(Strict):
@@ -230,7 +232,24 @@ def _alerts(raw: object, info: ValidationInfo) -> object:
     return raw
 
 
-AlertsField = Annotated[list[AlertSpec] | None, BeforeValidator(_alerts)]
+def _check_unique(items: list[Any] | None, what: str) -> None:
+    """Raise an error located at each repeated `name`, for the loader to report at that key's line."""
+    names = [item.name for item in items or []]
+    problems: list[Problem] = [
+        ((i, "name"), f"{what} name {name!r} is used twice; names must be unique")
+        for i, name in enumerate(names)
+        if name in names[:i]
+    ]
+    if problems:
+        raise PydanticCustomError("duplicate", "duplicate names", {"problems": problems})
+
+
+def _unique_alerts(alerts: list[AlertSpec] | None) -> list[AlertSpec] | None:
+    _check_unique(alerts, "alert")
+    return alerts
+
+
+AlertsField = Annotated[list[AlertSpec] | None, BeforeValidator(_alerts), AfterValidator(_unique_alerts)]
 
 
 class SLO(Strict):
@@ -280,17 +299,11 @@ class Config(Strict):
     slos: list[SLO] = Field(min_length=1)
     alerts: AlertsField = None
 
-    @model_validator(mode="after")
-    def _unique(self) -> Config:
-        seen: set[str] = set()
-        for slo in self.slos:
-            if slo.name in seen:
-                raise ValueError(f"SLO name {slo.name!r} is used twice; names must be unique")
-            seen.add(slo.name)
-            names = [a.name for a in self.alert_specs(slo)]
-            if len(names) != len(set(names)):
-                raise ValueError(f"SLO {slo.name!r} has two alerts with the same name")
-        return self
+    @field_validator("slos")
+    @classmethod
+    def _unique_slos(cls, slos: list[SLO]) -> list[SLO]:
+        _check_unique(slos, "SLO")
+        return slos
 
     def period(self, slo: SLO) -> Period:
         return slo.period if slo.period is not None else self.defaults.period

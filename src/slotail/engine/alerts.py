@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,7 +35,10 @@ class AlertTracker:
         self.last_us: int | None = None
 
     def observe(self, times_us: npt.NDArray[np.int64], condition: npt.NDArray[np.bool_]) -> None:
-        """Advance through evaluations at increasing times."""
+        """Advance through evaluations at increasing times (any not after the last one are skipped)."""
+        if self.last_us is not None:
+            later = times_us > self.last_us
+            times_us, condition = times_us[later], condition[later]
         if not len(times_us):
             return
         previous = np.r_[self._holding_since is not None, condition[:-1]]
@@ -56,6 +60,22 @@ class AlertTracker:
             else:
                 self._intervals[-1][1] = int(times_us[i])
         self.active = bool(active[-1])
+
+    def state(self) -> dict[str, Any]:
+        """Everything needed to continue this alert after a restart."""
+        return {
+            "active": self.active,
+            "holding_since": self._holding_since,
+            "last_us": self.last_us,
+            "intervals": list(self._intervals),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from a saved `state()`."""
+        self.active = bool(state["active"])
+        self._holding_since = state["holding_since"]
+        self.last_us = state["last_us"]
+        self._intervals.extend([list(i) for i in state["intervals"]])
 
     @property
     def intervals(self) -> tuple[Interval, ...]:

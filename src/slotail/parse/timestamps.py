@@ -8,7 +8,7 @@ from functools import lru_cache
 
 US = 1_000_000
 MS_THRESHOLD = 100_000_000_000  # epoch numbers at or above this are milliseconds (1e11 s is year 5138)
-MAX_US = 253_402_300_799 * US  # 9999-12-31T23:59:59Z
+MAX_US = 253_402_300_800 * US - 1  # the last microsecond of 9999-12-31 (UTC)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -86,9 +86,10 @@ def to_epoch_us(value: object, naive_utc: bool = False) -> int | None:
     if type(value) is int:
         us = value * 1000 if abs(value) >= MS_THRESHOLD else value * US
     elif type(value) is float:
-        if not math.isfinite(value):
+        scaled = value * (1000 if abs(value) >= MS_THRESHOLD else US)
+        if not math.isfinite(scaled):  # NaN, infinities, and huge values that overflow when scaled
             return None
-        us = round(value * (1000 if abs(value) >= MS_THRESHOLD else US))
+        us = round(scaled)
     else:
         return None
     return us if 0 <= us <= MAX_US else None

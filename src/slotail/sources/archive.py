@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
 
 import zstandard
 
@@ -37,14 +38,13 @@ def detect(head: bytes) -> str:
     return "plain"
 
 
-def _open(raw: BinaryIO) -> BinaryIO:
+def _open(raw: io.BufferedReader) -> io.BufferedIOBase | zstandard.ZstdDecompressionReader:
     kind = detect(raw.read(4))
     raw.seek(0)
     if kind == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=raw, mode="rb")
     if kind == "zstd":
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-        return reader
+        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
     return raw
 
 
@@ -67,8 +67,9 @@ def read_batches(path: str, max_line: int, batch_lines: int = 4096, chunk: int =
 
         while True:
             try:
-                data = stream.read(chunk)
-            except (OSError, EOFError, zstandard.ZstdError) as exc:
+                # read1: a failing read must not discard what it decompressed before the damage.
+                data = stream.read1(chunk)
+            except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
                 if pending:
                     yield batch(pending)
                 raise SourceError(f"cannot read {path} past byte {raw.tell()}: {exc}") from None

@@ -30,6 +30,10 @@ class Ring:
         """Bucket i holds times in ((i-1)·b, i·b]."""
         return -((-ts_us) // self.tier.bucket_us)
 
+    def bucket(self, ts_us: int) -> int:
+        """The bucket of one instant."""
+        return -((-ts_us) // self.tier.bucket_us)
+
     def _claim(self, buckets: npt.NDArray[np.int64]) -> None:
         unique = np.unique(buckets)
         slots = unique % self.tier.slots
@@ -64,6 +68,8 @@ class Ring:
         slots = buckets % self.tier.slots
         keep = self.tags[slots] == buckets
         slots, series, hdr_index = slots[keep], series[keep], hdr_index[keep]
+        if not len(slots):
+            return
         keys = slots.astype(np.int64) * self.counts.shape[1] + series
         order = np.argsort(keys, kind="stable")
         keys, hdr_index = keys[order], hdr_index[order]

@@ -29,21 +29,21 @@ class Store:
         self.too_old = 0
         self._longest = max(range(len(self.rings)), key=lambda i: layout.tiers[i].span_s)
 
-    def add(self, obs: Observations) -> int:
-        """Count a batch of observations; returns how many were too old for every tier."""
+    def add(self, obs: Observations) -> npt.NDArray[np.bool_]:
+        """Count a batch of observations; returns which were kept (the rest are too old to hold)."""
+        kept = np.ones(len(obs), bool)
         if not len(obs):
-            return 0
+            return kept
         timed = latency_mask(obs, self.has_latency)
         hdr_index = self.hdr.index(obs.latency_us[timed]) if timed.any() else None
-        too_old = 0
         for i, ring in enumerate(self.rings):
             accepted = ring.add(obs.series, obs.ts_us, obs.outcome)
             if i == self._longest:
-                too_old = int(len(accepted) - np.count_nonzero(accepted))
+                kept = accepted
             if hdr_index is not None:
                 ring.add_latency(obs.series[timed], obs.ts_us[timed], hdr_index)
-        self.too_old += too_old
-        return too_old
+        self.too_old += int(len(kept) - np.count_nonzero(kept))
+        return kept
 
     def window_counts(self, tier: int, starts_us: Int64s, ends_us: Int64s) -> Int64s:
         """Counters summed over windows (start, end], one per pair: shape (n, series, 3)."""
@@ -74,17 +74,15 @@ class Store:
         return out
 
     def latency_counts(self, tier: int, sid: int, start_us: int, end_us: int) -> Counts:
-        """A dense HDR counts array for one series over the window (start, end]."""
+        """A dense HDR counts array for one series over the window (start, end], read like counters."""
         ring, base = self.rings[tier], self.rings[0]
         if ring is base:
-            parts = base.latency(
-                sid, -(-start_us // base.tier.bucket_us) + 1, -(-end_us // base.tier.bucket_us)
-            )
+            parts = base.latency(sid, base.bucket(start_us) + 1, base.bucket(end_us))
         else:
             cut = end_us // ring.tier.bucket_us
             ratio = ring.tier.bucket_s // base.tier.bucket_s
-            parts = ring.latency(sid, -(-start_us // ring.tier.bucket_us) + 1, cut)
-            parts += base.latency(sid, cut * ratio + 1, -(-end_us // base.tier.bucket_us))
+            parts = ring.latency(sid, ring.bucket(start_us) + 1, cut)
+            parts += base.latency(sid, cut * ratio + 1, base.bucket(end_us))
         if not parts:
             return np.zeros(self.hdr.counts_len, np.int64)
         indexes = np.concatenate([p[0] for p in parts])

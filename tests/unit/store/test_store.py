@@ -95,7 +95,7 @@ def test_writes_older_than_the_longest_tier_are_counted_as_too_old():
     """An event whose bucket the longest tier has reused for newer time is dropped and counted."""
     longest = max(LAYOUT.tiers, key=lambda t: t.span_s)
     store = fed(build([(longest.span_s * US, 0, 0, -1)]))
-    assert store.add(observations([T0], [0], [1], [-1])) == 1
+    assert store.add(observations([T0], [0], [1], [-1])).tolist() == [False]
     assert store.too_old == 1
     end = T0 + longest.span_s * US
     counts = store.window_counts(LAYOUT.tier_index(3 * 86400), np.array([T0 - US]), np.array([end]))[0]

@@ -1,0 +1,297 @@
+"""Config loading: valid YAML becomes typed models; each mistake is reported with path, line, expectation."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from slotail.config import Config, SLIKind, load_config_text
+from slotail.config.expr import Compare, FieldTest
+from slotail.errors import ConfigError, ConfigIssue
+
+HOUR, DAY = 3600, 86400
+
+# Google SRE Workbook, "Alerting on SLOs": (budget spent %, long window h, short window min) per alert.
+GOOGLE = {
+    "page-fast": (2, 1, 5),
+    "page-slow": (5, 6, 30),
+    "ticket-fast": (10, 24, 120),
+    "ticket-slow": (10, 72, 360),
+}
+
+VALID = """\
+timestamp:
+  field: sli.timestamp
+slos:
+  - name: api-availability
+    objective: 99.5
+    sli:
+      events: {event: http_request_completed, method: GET}
+      bad: {statusCode: {gte: 500}}
+      exclude: {statusCode: [429]}
+  - name: api-latency
+    objective: 95
+    period: 7d
+    sli:
+      events: {event: http_request_completed}
+      latency: {field: responseTimeMs, threshold: 1500}
+  - name: booking-success
+    objective: 99.0
+    period: month
+    sli:
+      good: {event: booking_created_atomic}
+      bad: {event: booking_creation_failed}
+    alerts:
+      - {name: fast, severity: page, burn_rate: 10, long_window: 1h, short_window: 5m}
+      - {name: budget, severity: ticket, budget_percent: 5, window: 6h}
+alerts: google-30d
+"""
+
+
+def load(text: str) -> Config:
+    return load_config_text(textwrap.dedent(text), "test.yaml")
+
+
+def issues_of(text: str) -> list[ConfigIssue]:
+    with pytest.raises(ConfigError) as caught:
+        load(text)
+    return caught.value.issues
+
+
+def slo_with_alerts(period: str, alerts: str) -> str:
+    return f"""\
+        defaults: {{period: {period}}}
+        slos:
+          - {{name: s, objective: 99.9, sli: {{good: {{e: 1}}, bad: {{e: 2}}}}}}
+        alerts: {alerts}
+        """
+
+
+# --- valid configs ---------------------------------------------------------------------------------
+
+
+def test_a_valid_config_loads_into_typed_models() -> None:
+    """SLOs, SLI kinds, objectives as ratios, periods and the timestamp field come out typed."""
+    config = load(VALID)
+    assert [s.name for s in config.slos] == ["api-availability", "api-latency", "booking-success"]
+    assert [s.sli.kind for s in config.slos] == [SLIKind.RATIO, SLIKind.LATENCY, SLIKind.EVENT_PAIR]
+    assert config.slos[0].target == pytest.approx(0.995)
+    assert config.slos[0].sli.bad == FieldTest(("statusCode",), Compare("gte", 500.0))
+    assert config.timestamp.field == "sli.timestamp"
+    assert [config.period(s).seconds for s in config.slos] == [30 * DAY, 7 * DAY, None]
+    latency = config.slos[1].sli.latency
+    assert (latency.field, latency.unit, latency.threshold, latency.percentiles) == (
+        "responseTimeMs",
+        "ms",
+        1500,
+        [50, 95, 99],
+    )
+
+
+def test_defaults_apply_when_a_config_says_nothing() -> None:
+    """Timestamp field `timestamp`, naive times rejected, 30d period, 10s buckets, no alerts."""
+    config = load("slos: [{name: s, objective: 99, sli: {good: {e: 1}, bad: {e: 2}}}]")
+    assert (config.timestamp.field, config.timestamp.naive) == ("timestamp", "reject")
+    assert config.period(config.slos[0]).seconds == 30 * DAY
+    assert config.store.bucket == 10
+    assert config.alert_rules(config.slos[0]) == []
+
+
+@pytest.mark.parametrize("alerts", ["google-30d", "google-28d"])
+@pytest.mark.parametrize("period_days", [30, 28])
+def test_google_window_sets_derive_factors_from_the_slo_period(alerts: str, period_days: int) -> None:
+    """factor = budget% × period ÷ long window: 14.4/6/3/1 over 30d, 13.44/5.6/2.8/0.9333 over 28d."""
+    config = load(slo_with_alerts(f"{period_days}d", alerts))
+    rules = config.alert_rules(config.slos[0])
+    assert [r.name for r in rules] == list(GOOGLE)
+    for r in rules:
+        percent, long_h, short_min = GOOGLE[r.name]
+        assert r.factor == pytest.approx(percent / 100 * period_days * 24 / long_h)
+        assert (r.long_s, r.short_s) == (long_h * HOUR, short_min * 60)
+    expected = [14.4, 6, 3, 1] if period_days == 30 else [13.44, 5.6, 2.8, 0.9333]
+    assert [r.factor for r in rules] == pytest.approx(expected, abs=5e-5)
+    assert [r.severity for r in rules] == ["page", "page", "ticket", "ticket"]
+
+
+def test_a_calendar_month_period_uses_a_nominal_30_days_for_factors() -> None:
+    """`period: month` derives the same factors as 30d."""
+    config = load(slo_with_alerts("month", "google-30d"))
+    assert [r.factor for r in config.alert_rules(config.slos[0])] == pytest.approx([14.4, 6, 3, 1])
+
+
+def test_budget_percent_and_burn_rate_alerts_of_an_slo_override_the_default_policy() -> None:
+    """An SLO's own `alerts:` replace the default; budget_percent 5 over 6h of a 30d month is 6."""
+    config = load(VALID)
+    own = config.alert_rules(config.slos[2])
+    assert [(r.name, r.factor, r.long_s, r.short_s) for r in own] == [
+        ("fast", 10, HOUR, 300),
+        ("budget", pytest.approx(0.05 * 30 * 24 / 6), 6 * HOUR, None),  # single-window: no short window
+    ]
+    seven_days = config.alert_rules(config.slos[1])  # the default google-30d set over a 7d period
+    assert [r.factor for r in seven_days] == pytest.approx([0.02 * 168, 0.05 * 168 / 6, 0.1 * 7, 0.1 * 7 / 3])
+
+
+# --- one mistake at a time -------------------------------------------------------------------------
+
+
+def test_duplicate_yaml_keys_are_reported_with_their_line() -> None:
+    """PyYAML keeps the last of two equal keys silently; slotail reports it."""
+    issues = issues_of("""\
+        slos:
+          - name: a
+            objective: 99.9
+            objective: 99.5
+            sli: {good: {e: 1}, bad: {e: 2}}
+        """)
+    assert [(i.path, i.line) for i in issues] == [("slos[0].objective", 4)]
+    assert "duplicate key" in issues[0].message
+
+
+def test_duplicate_keys_inside_a_match_expression_are_reported() -> None:
+    """`{event: a, event: b}` is a mistake too, however deep it is."""
+    issues = issues_of("""\
+        slos:
+          - name: a
+            objective: 99
+            sli:
+              good: {event: a, event: b}
+              bad: {event: c}
+        """)
+    assert [(i.path, i.line) for i in issues] == [("slos[0].sli.good.event", 5)]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("slos:\n  - name: a\n\t objective: 99\n", 3),  # a tab
+        ("slos:\n  - name: a: b\n    objective: 99\n", 2),  # a colon in a plain value
+        ("slos:\n  - name: a\n    sli: {good: {e: 1}\n    objective: 99\n", 4),  # an unclosed brace
+    ],
+)
+def test_invalid_yaml_is_reported_with_a_line(text: str, line: int) -> None:
+    """A YAML syntax error names the line where the parser stopped and says it is not valid YAML."""
+    [issue] = issues_of(text)
+    assert issue.line == line
+    assert "not valid YAML" in issue.message
+
+
+@pytest.mark.parametrize("text", ["", "# nothing\n", "- a\n- b\n", "just text\n"])
+def test_a_document_that_is_not_a_mapping_is_rejected(text: str) -> None:
+    """An empty file, a list or a scalar: the message says a mapping with `slos:` is expected."""
+    [issue] = issues_of(text)
+    assert "expected a mapping" in issue.message
+
+
+def test_a_config_without_slos_says_slos_is_required() -> None:
+    """`slos` is the one required key."""
+    [issue] = issues_of("defaults: {period: 30d}\n")
+    assert (issue.path, issue.message) == ("slos", "required key is missing")
+
+
+@pytest.mark.parametrize("objective", ["true", "'99.5'", "0", "100", "150", "-1"])
+def test_an_objective_must_be_a_number_strictly_between_0_and_100(objective: str) -> None:
+    """A boolean or quoted objective is a mistake, not silently coerced (true would mean 1%)."""
+    [issue] = issues_of(
+        f"slos: [{{name: a, objective: {objective}, sli: {{good: {{e: 1}}, bad: {{e: 2}}}}}}]"
+    )
+    assert (issue.path, issue.line) == ("slos[0].objective", 1)
+
+
+def test_an_unknown_window_set_lists_the_known_ones() -> None:
+    """`alerts: google-31d` fails at its line and names the shipped window sets."""
+    [issue] = issues_of(slo_with_alerts("30d", "google-31d"))
+    assert (issue.path, issue.line) == ("alerts", 4)
+    assert "google-30d" in issue.message and "google-28d" in issue.message
+
+
+def test_duplicate_slo_names_are_reported_at_the_second_name() -> None:
+    """Two SLOs with one name: the issue points at the second SLO's `name` key and line."""
+    issues = issues_of("""\
+        slos:
+          - name: a
+            objective: 99
+            sli: {good: {e: 1}, bad: {e: 2}}
+          - name: a
+            objective: 99
+            sli: {good: {e: 1}, bad: {e: 2}}
+        """)
+    assert [(i.path, i.line) for i in issues] == [("slos[1].name", 5)]
+    assert "'a'" in issues[0].message and "unique" in issues[0].message
+
+
+def test_duplicate_alert_names_are_reported_at_the_second_alert() -> None:
+    """Two alerts of one list with one name: the issue points at the second alert's name."""
+    issues = issues_of("""\
+        slos:
+          - name: a
+            objective: 99
+            sli: {good: {e: 1}, bad: {e: 2}}
+            alerts:
+              - {name: x, burn_rate: 2, window: 1h}
+              - {name: x, burn_rate: 3, window: 2h}
+        """)
+    assert [(i.path, i.line) for i in issues] == [("slos[0].alerts[1].name", 7)]
+    assert "'x'" in issues[0].message
+
+
+# --- several mistakes at once ----------------------------------------------------------------------
+
+SEVERAL_MISTAKES = """\
+defaults:
+  period: 30x
+slos:
+  - name: api-availability
+    objective: 99.5
+    sli:
+      events: {event: http_request_completed}
+      bad: {statusCode: {gte: "500"}, path: {regex: "(unclosed"}}
+  - name: Bad Name
+    objective: 150
+    sli:
+      good: {event: a}
+  - name: lat
+    objective: 95
+    sli:
+      events: {event: x}
+      latency: {field: t, unit: minutes, threshold: -1}
+    alerts:
+      - {name: a1, burn_rate: 2}
+      - {name: a2, burn_rate: 2, long_window: 1h, colour: red}
+"""
+
+# (key path, line, words the message must contain to say what was expected)
+EXPECTED_ISSUES = [
+    ("defaults.period", 2, ["duration", "30x"]),
+    ("slos[0].sli.bad.path.regex", 8, ["regular expression"]),
+    ("slos[0].sli.bad.statusCode.gte", 8, ["number", "gte"]),
+    ("slos[1].name", 9, ["lowercase", "Bad Name"]),
+    ("slos[1].objective", 10, ["between 0 and 100"]),
+    ("slos[1].sli", 11, ["bad"]),
+    ("slos[2].sli.latency.threshold", 17, ["greater than 0"]),
+    ("slos[2].sli.latency.unit", 17, ["'ms'", "'s'", "'us'"]),
+    ("slos[2].alerts[0]", 19, ["long_window", "window"]),
+    ("slos[2].alerts[1].colour", 20, ["unknown key", "long_window", "burn_rate"]),
+]
+
+
+def test_several_mistakes_are_all_reported_with_path_line_and_expectation() -> None:
+    """One load reports every problem, each at its own key path and line, saying what was expected."""
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(SEVERAL_MISTAKES, "several.yaml")
+    issues = caught.value.issues
+    assert sorted((i.path, i.line) for i in issues) == sorted((p, n) for p, n, _ in EXPECTED_ISSUES)
+    for issue in issues:
+        words = next(w for p, _, w in EXPECTED_ISSUES if p == issue.path)
+        for word in words:
+            assert word in issue.message, (issue, word)
+
+
+def test_the_error_text_lists_every_issue_under_the_file_name() -> None:
+    """str(ConfigError) (what the CLI prints) has a header and one `line N: path: message` per issue."""
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(SEVERAL_MISTAKES, "several.yaml")
+    lines = str(caught.value).splitlines()
+    assert lines[0] == f"several.yaml: {len(EXPECTED_ISSUES)} problem(s) in config"
+    for path, line, _ in EXPECTED_ISSUES:
+        assert any(text.strip().startswith(f"line {line}: {path}: ") for text in lines[1:]), path
