@@ -73,6 +73,7 @@ def cli(log_format: str, log_level: str) -> None:
     \b
     Validate a config:    slotail check --config slotail.yaml
     Replay log archives:  slotail backfill --config slotail.yaml api.log.3.gz api.log.2.zst api.log
+    Run the sidecar:      slotail run --config slotail.yaml --listen 127.0.0.1:9464
     """
     slog.setup(log_format, log_level)
 
@@ -178,6 +179,70 @@ def _diagnostics(result: BackfillResult) -> dict[str, Any]:
         "after_evaluated_at": d.after_at,
         "source_errors": d.source_errors,
     }
+
+
+def _listen(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter(f"expected HOST:PORT like 127.0.0.1:9464; got {value!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+@cli.command()
+@config_option
+@click.option(
+    "--listen",
+    default="127.0.0.1:9464",
+    show_default=True,
+    callback=_listen,
+    help="Where to serve /metrics, /healthz, /readyz, /api/v1/slos and the status page.",
+)
+@click.option(
+    "--state-dir",
+    default="slotail-state",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Checkpoints (store + file positions); one daemon per directory.",
+)
+@click.option(
+    "--backfill",
+    "backfill_globs",
+    multiple=True,
+    metavar="GLOB",
+    help="Warm start: read these rotated archives before tailing (repeatable).",
+)
+@click.option(
+    "--tick",
+    "tick_s",
+    default="5s",
+    show_default=True,
+    callback=_duration,
+    help="How often the engine evaluates alerts with the wall clock.",
+)
+@click.option(
+    "--checkpoint-interval",
+    "checkpoint_s",
+    default="1s",
+    show_default=True,
+    callback=_duration,
+    help="How often state is committed (and /metrics counters advance).",
+)
+def run(
+    config_path: Path,
+    listen: tuple[str, int],
+    state_dir: Path,
+    backfill_globs: tuple[str, ...],
+    tick_s: int,
+    checkpoint_s: int,
+) -> None:
+    """Run the sidecar: tail the config's sources through rotation and serve Prometheus metrics."""
+    from slotail.daemon import Options
+    from slotail.daemon import run as run_daemon
+
+    host, port = listen
+    run_daemon(
+        Options(config_path, host, port, state_dir, backfill_globs, tick_s=tick_s, checkpoint_s=checkpoint_s)
+    )
 
 
 def _report(result: BackfillResult, fmt: str) -> None:

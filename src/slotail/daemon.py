@@ -1,0 +1,351 @@
+"""`slotail run`: the sidecar. Tails live logs, keeps the store, serves Prometheus.
+
+One asyncio loop does everything in turn, so no state is shared across threads:
+read what the files have (every `poll_s`), commit a checkpoint (every
+`checkpoint_s`), tick the engine with the wall clock (every `tick_s`). /metrics
+shows counters as of the last commit, so they never go backwards, even after kill -9.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from aiohttp import web
+
+from slotail import names as n
+from slotail.classify import Observations
+from slotail.config import Config, load_config
+from slotail.engine import Engine, WallClock
+from slotail.engine.engine import build_plans, build_store
+from slotail.engine.snapshot import Snapshot
+from slotail.errors import SlotailError
+from slotail.outputs.http import Endpoints, make_app
+from slotail.outputs.prometheus import View, registry_for
+from slotail.pipeline import LineStats, Pipeline
+from slotail.sources.archive import RawBatch
+from slotail.sources.tail import Tailer
+from slotail.state import Checkpoint, CorruptCheckpoint, StateDB
+from slotail.store import Store
+from slotail.store.persist import dump_store, load_into
+from slotail.timeutil import US
+from slotail.totals import Totals
+
+logger = logging.getLogger("slotail.daemon")
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the daemon runs; the CLI fills these in."""
+
+    config_path: Path
+    host: str = "127.0.0.1"
+    port: int = 9464
+    state_dir: Path = Path("var/state")
+    backfill: tuple[str, ...] = ()
+    poll_s: float = 0.25
+    tick_s: float = 5.0
+    checkpoint_s: float = 1.0
+    skew_s: int = 300
+    lateness_s: int = 300
+
+
+def series_keys(config: Config) -> list[str]:
+    """A key per SLO series that changes when what the series counts changes."""
+    keys = []
+    for slo in config.slos:
+        definition = repr((slo.sli, config.timestamp, config.store.bucket)).encode()
+        keys.append(f"{slo.name}:{hashlib.blake2b(definition, digest_size=8).hexdigest()}")
+    return keys
+
+
+class Runtime:
+    """Everything a config builds; replaced whole on reload."""
+
+    def __init__(self, config: Config, clock: WallClock) -> None:
+        self.config = config
+        self.pipeline = Pipeline(config)
+        self.store: Store = build_store(config, build_plans(config))
+        self.engine = Engine(config, self.store, clock)
+        self.keys = series_keys(config)
+        self.names = [slo.name for slo in config.slos]
+
+    def alert_states(self) -> dict[str, Any]:
+        return {
+            f"{self.keys[sid]}/{tracker.rule!r}": tracker.state()
+            for (sid, _), tracker in self.engine.trackers.items()
+        }
+
+    def restore_alerts(self, saved: dict[str, Any]) -> None:
+        for (sid, _), tracker in self.engine.trackers.items():
+            state = saved.get(f"{self.keys[sid]}/{tracker.rule!r}")
+            if state is not None:
+                tracker.restore(state)
+
+    def adopt(self, old: Runtime) -> int:
+        """Take over the state of `old`'s unchanged SLOs; returns how many kept their state."""
+        kept = load_into(self.store, self.keys, dump_store(old.store, old.keys))
+        self.restore_alerts(old.alert_states())
+        return kept
+
+
+@dataclass
+class Published:
+    """What the HTTP side reads: replaced, never mutated, by the loop."""
+
+    totals: Totals = field(default_factory=Totals)
+    snapshot: Snapshot | None = None
+    lines: LineStats = field(default_factory=LineStats)
+    gauges: dict[str, float] = field(default_factory=dict)
+
+
+class Daemon:
+    """The sidecar's state and its loop."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.clock = WallClock()
+        self.runtime = Runtime(load_config(options.config_path), self.clock)
+        self.state = StateDB(options.state_dir)
+        self.totals = Totals()
+        self.lines = LineStats()
+        self.published = Published()
+        self.tailer: Tailer | None = None
+        self.ready = False
+        self.newest_us = 0
+        self._dirty = True
+        self._durable_at = time.time()
+        self._stopping = asyncio.Event()
+        self._reload_requested = False
+
+    # ---- start-up -------------------------------------------------------------------------------
+
+    def restore(self) -> None:
+        """Load the last checkpoint (or start clean, loudly, if it is corrupt) and open the sources."""
+        try:
+            checkpoint = self.state.load()
+        except CorruptCheckpoint as exc:
+            logger.error("checkpoint is corrupt; starting clean", extra={"error": str(exc)})
+            self.state.reset()
+            checkpoint = None
+        resume = None
+        if checkpoint is not None:
+            kept = load_into(self.runtime.store, self.runtime.keys, checkpoint.store)
+            self.totals = Totals.from_json(checkpoint.extra.get("totals", {}))
+            self.runtime.restore_alerts(checkpoint.extra.get("alerts", {}))
+            resume = checkpoint.positions
+            logger.info("restored checkpoint", extra={"series": kept, "files": len(resume)})
+        self.tailer = self._tailer(resume)
+        self._publish_totals()
+
+    def _tailer(self, resume: list[Any] | None) -> Tailer:
+        config = self.runtime.config
+        return Tailer(config.sources, config.store.max_line_bytes, resume=resume)
+
+    # ---- the loop -------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Serve until SIGTERM or SIGINT, then drain, checkpoint and stop."""
+        self.restore()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, self._request_reload)
+        runner = await self._serve()
+        try:
+            await self._loop()
+        finally:
+            self._drain()
+            self._checkpoint(force=True)
+            await runner.cleanup()
+            if self.tailer is not None:
+                self.tailer.close()
+            self.state.close()
+            logger.info("stopped")
+
+    async def _serve(self) -> web.AppRunner:
+        endpoints = Endpoints(
+            registry=registry_for(self.view),
+            snapshot=lambda: self.published.snapshot,
+            lines=lambda: self.published.lines,
+            ready=lambda: self.ready,
+        )
+        runner = web.AppRunner(make_app(endpoints), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, self.options.host, self.options.port).start()
+        logger.info("listening", extra={"url": f"http://{self.options.host}:{self.options.port}/"})
+        return runner
+
+    async def _loop(self) -> None:
+        options = self.options
+        next_checkpoint = next_tick = time.monotonic()
+        while not self._stopping.is_set():
+            busy = self._poll()
+            self.ready = True
+            now = time.monotonic()
+            if self._reload_requested:
+                self._reload()
+            if now >= next_tick:
+                self._tick()
+                next_tick = now + options.tick_s
+            if now >= next_checkpoint:
+                self._checkpoint()
+                next_checkpoint = now + options.checkpoint_s
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), options.poll_s)
+            else:
+                await asyncio.sleep(0)
+
+    def _drain(self) -> None:
+        """Read what is already written before the final checkpoint (bounded to a few seconds)."""
+        deadline = time.monotonic() + 3.0
+        while self._poll() and time.monotonic() < deadline:
+            pass
+
+    # ---- reading --------------------------------------------------------------------------------
+
+    def _poll(self) -> bool:
+        """One round of reading; returns whether any lines came in."""
+        assert self.tailer is not None
+        before = self.tailer.stats
+        counts = (before.bytes_read, before.rotations, before.truncations)
+        batches = self.tailer.poll()
+        for batch in batches:
+            self._process(batch)
+        after = self.tailer.stats
+        for key, old, new in zip(
+            ("bytes_read", "rotations", "truncations"),
+            counts,
+            (after.bytes_read, after.rotations, after.truncations),
+            strict=True,
+        ):
+            if new != old:
+                self.totals.health[key] += new - old
+                self._dirty = True
+        return any(b.lines or b.too_long for b in batches)
+
+    def _process(self, batch: RawBatch) -> None:
+        runtime = self.runtime
+        obs, stats = runtime.pipeline.observe(batch)
+        self.totals.add_lines(batch.source, stats)
+        self.lines.merge(stats)
+        self._dirty = True
+        if not len(obs):
+            return
+        now = self.clock.now_us()
+        future = obs.ts_us > now + self.options.skew_s * US
+        if future.any():
+            self.totals.dropped["future"] += int(future.sum())
+            obs = obs.select(~future)
+        kept = runtime.store.add(obs)
+        self.totals.dropped["too_old"] += int(len(kept) - kept.sum())
+        self.totals.health["late"] += int(
+            np.count_nonzero(obs.ts_us[kept] < now - self.options.lateness_s * US)
+        )
+        self._count_events(obs.select(kept))
+
+    def _count_events(self, obs: Observations) -> None:
+        if not len(obs):
+            return
+        self.newest_us = max(self.newest_us, int(obs.ts_us.max()))
+        flat = np.bincount(
+            obs.series.astype(np.int64) * 3 + obs.outcome, minlength=3 * len(self.runtime.names)
+        )
+        for sid, name in enumerate(self.runtime.names):
+            self.totals.add_events(name, flat[3 * sid : 3 * sid + 3].tolist())
+
+    # ---- ticking, checkpoints, publishing -------------------------------------------------------
+
+    def _tick(self) -> None:
+        started = time.perf_counter()
+        self.runtime.engine.tick()
+        snapshot = self.runtime.engine.snapshot()
+        self.published = Published(
+            self.published.totals,
+            snapshot,
+            self.published.lines,
+            {**self.published.gauges, n.TICK_DURATION: time.perf_counter() - started},
+        )
+
+    def _checkpoint(self, force: bool = False) -> None:
+        assert self.tailer is not None
+        if not (self._dirty or force):
+            self._durable_at = time.time()
+            self._publish_totals()
+            return
+        runtime = self.runtime
+        extra = {"totals": self.totals.to_json(), "alerts": runtime.alert_states()}
+        checkpoint = Checkpoint(dump_store(runtime.store, runtime.keys), self.tailer.positions(), extra)
+        try:
+            took = self.state.save(checkpoint)
+        except Exception as exc:  # disk full, I/O error: keep running, retry next time
+            self.totals.health["checkpoint_errors"] += 1
+            logger.error("checkpoint failed; will retry", extra={"error": str(exc)})
+            return
+        self._dirty = False
+        self._durable_at = time.time()
+        self._publish_totals({n.CHECKPOINT_DURATION: took})
+
+    def _publish_totals(self, gauges: dict[str, float] | None = None) -> None:
+        merged = {**self.published.gauges, **(gauges or {})}
+        self.published = Published(self.totals.copy(), self.published.snapshot, _copy(self.lines), merged)
+
+    def view(self) -> View:
+        """The /metrics view: committed counters plus live health gauges."""
+        published = self.published
+        gauges = dict(published.gauges)
+        gauges[n.CHECKPOINT_AGE] = max(0.0, time.time() - self._durable_at)
+        if self.newest_us:
+            gauges[n.LAG] = max(0.0, (self.clock.now_us() - self.newest_us) / US)
+        if self.tailer is not None:
+            gauges[n.FILES_OPEN] = float(self.tailer.stats.files_opened - self.tailer.stats.files_closed)
+        return View(published.totals, published.snapshot, gauges)
+
+    # ---- reload ---------------------------------------------------------------------------------
+
+    def _request_reload(self) -> None:
+        self._reload_requested = True
+
+    def _reload(self) -> None:
+        """SIGHUP: swap in a new config, keeping the state of SLOs whose definition is unchanged."""
+        self._reload_requested = False
+        try:
+            config = load_config(self.options.config_path)
+        except SlotailError as exc:
+            logger.error("reload failed; keeping the running config", extra={"error": str(exc)})
+            return
+        fresh = Runtime(config, self.clock)
+        kept = fresh.adopt(self.runtime)
+        assert self.tailer is not None
+        if config.sources != self.runtime.config.sources:
+            positions = self.tailer.positions()
+            self.tailer.close()
+            self.runtime = fresh
+            self.tailer = self._tailer(positions)
+        self.runtime = fresh
+        self._dirty = True
+        self._tick()
+        logger.info("reloaded config", extra={"slos": len(config.slos), "kept_state": kept})
+
+
+def _copy(stats: LineStats) -> LineStats:
+    copy = LineStats()
+    copy.merge(stats)
+    return copy
+
+
+def run(options: Options) -> None:
+    """Run the daemon until it is told to stop."""
+    import uvloop
+
+    daemon = Daemon(options)
+    uvloop.run(daemon.run())

@@ -1,0 +1,37 @@
+"""Metric and label names, in one place (DESIGN.md's table, then slotail's own health)."""
+
+# prometheus_client appends `_total` to counter families.
+SLI_EVENTS = "slotail_sli_events"
+OBJECTIVE = "slotail_objective_ratio"
+ERROR_RATIO = "slotail_error_ratio"
+BURN_RATE = "slotail_burn_rate"
+BUDGET_REMAINING = "slotail_error_budget_remaining_ratio"
+ALERT_ACTIVE = "slotail_alert_active"
+LATENCY_QUANTILE = "slotail_latency_quantile_seconds"
+LINES = "slotail_lines"
+
+# The daemon's own health.
+INVALID_LINES = "slotail_invalid_lines"
+BYTES_READ = "slotail_read_bytes"
+ROTATIONS = "slotail_rotations"
+TRUNCATIONS = "slotail_truncations"
+DROPPED = "slotail_dropped_events"
+LATE = "slotail_late_events"
+LAG = "slotail_lag_seconds"
+CHECKPOINT_DURATION = "slotail_checkpoint_duration_seconds"
+CHECKPOINT_AGE = "slotail_checkpoint_age_seconds"
+CHECKPOINT_ERRORS = "slotail_checkpoint_errors"
+TICK_DURATION = "slotail_tick_duration_seconds"
+FILES_OPEN = "slotail_files_open"
+BUILD_INFO = "slotail_build_info"
+
+# Labels.
+SLO = "slo"
+OUTCOME = "outcome"
+WINDOW = "window"
+ALERT = "alert"
+SEVERITY = "severity"
+QUANTILE = "quantile"
+SOURCE = "source"
+RESULT = "result"
+REASON = "reason"

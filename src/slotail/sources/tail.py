@@ -1,0 +1,424 @@
+"""Tail live log files by polling, through rename, copytruncate and delete, losing and repeating no line."""
+
+from __future__ import annotations
+
+import errno
+import glob
+import hashlib
+import os
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from slotail.config.model import SourceSpec
+from slotail.sources.archive import RawBatch
+from slotail.sources.lines import LineSplitter
+
+HEAD_BYTES = 1024  # fingerprint size at both ends of what has been read
+SCAN_BACK = 1 << 16  # block size when looking backwards for the last newline
+Key = tuple[int, int]  # (st_dev, st_ino)
+
+
+def _digest(data: bytes) -> str:
+    """Hex blake2b-128 of `data`."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _last(prev: bytes, data: bytes, end: int) -> bytes:
+    """The last HEAD_BYTES bytes of `prev + data[:end]`, without copying all of `data`."""
+    if end >= HEAD_BYTES:
+        return data[end - HEAD_BYTES : end]
+    return (prev + data[:end])[-HEAD_BYTES:]
+
+
+@dataclass(frozen=True)
+class Position:
+    """What a checkpoint stores for one file; enough to resume it exactly."""
+
+    source: str
+    path: str
+    dev: int
+    ino: int
+    offset: int  # bytes consumed: just after the last newline whose line was returned
+    head_len: int  # leading bytes head_hash covers (what has been read, up to HEAD_BYTES)
+    head_hash: str
+    tail_hash: str  # of the bytes [max(0, offset - HEAD_BYTES), offset)
+
+
+@dataclass
+class TailStats:
+    """Counters for the daemon's own health metrics."""
+
+    bytes_read: int = 0
+    rotations: int = 0
+    truncations: int = 0
+    files_opened: int = 0
+    files_closed: int = 0
+    resumed: int = 0
+    resume_mismatches: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+_REASONS = {
+    errno.ENOENT: "vanished",
+    errno.ESTALE: "vanished",
+    errno.EACCES: "permission_denied",
+    errno.EPERM: "permission_denied",
+    errno.EIO: "io_error",
+}
+
+
+def _reason(exc: OSError) -> str:
+    """A short label for an OS error, for the `errors` counter."""
+    if exc.errno in _REASONS:
+        return _REASONS[exc.errno]
+    return errno.errorcode.get(exc.errno or 0, "oserror").lower()
+
+
+def _after_last_newline(fd: int, size: int) -> int:
+    """Offset just after the last newline in the first `size` bytes (0 when there is none)."""
+    end = size
+    while end > 0:
+        start = max(0, end - SCAN_BACK)
+        i = os.pread(fd, end - start, start).rfind(b"\n")
+        if i >= 0:
+            return start + i + 1
+        end = start
+    return 0
+
+
+def _matches(fd: int, pos: Position) -> bytes | None:
+    """The bytes before `pos.offset` if the open file hashes as `pos` says, else None."""
+    head = os.pread(fd, pos.head_len, 0)
+    if len(head) != pos.head_len or _digest(head) != pos.head_hash:
+        return None
+    start = max(0, pos.offset - HEAD_BYTES)
+    tail = os.pread(fd, pos.offset - start, start)
+    if len(tail) != pos.offset - start or _digest(tail) != pos.tail_hash:
+        return None
+    return tail
+
+
+def _describe(entry: os.DirEntry[str]) -> tuple[str, int, int] | None:
+    """(path, inode, size) of a regular file; None for anything else, or one that just vanished."""
+    try:
+        if entry.is_file():
+            st = entry.stat()
+            return (entry.path, st.st_ino, st.st_size)
+    except OSError:
+        pass
+    return None
+
+
+class _File:
+    """One open file: its descriptor, how far it has been read, and its fingerprints."""
+
+    def __init__(self, source: str, path: str, fd: int, key: Key, max_line: int, now: float) -> None:
+        self.source, self.path, self.fd, self.key = source, path, fd, key
+        self.max_line = max_line
+        self.watched = True  # at a path the globs match
+        self.active_at = now  # last growth, or when it left the watched paths
+        self.at_eof = False
+        self.restart(0, b"", b"")
+
+    def restart(self, base: int, head: bytes, tail: bytes) -> None:
+        """Read on from `base`, whose preceding bytes end with `tail`; `head` covers at least them."""
+        self.base = base
+        self.splitter = LineSplitter(self.max_line)
+        self.reported = 0  # splitter.too_long already put in a batch
+        self.head = head  # the file's first bytes, covering [0, min(read_pos, HEAD_BYTES)) at least
+        self.tail = tail  # the last HEAD_BYTES bytes before offset
+        self.recent = tail  # the last HEAD_BYTES bytes before read_pos
+
+    @property
+    def offset(self) -> int:
+        return self.base + self.splitter.consumed
+
+    @property
+    def read_pos(self) -> int:
+        return self.offset + self.splitter.pending
+
+    def take(self, data: bytes) -> list[bytes]:
+        """Complete lines from `data`, the bytes at read_pos; fingerprints follow along."""
+        pos, before = self.read_pos, self.offset
+        if len(self.head) < HEAD_BYTES:
+            self.head += data[len(self.head) - pos : HEAD_BYTES - pos]
+        lines = self.splitter.feed(data)
+        if self.offset > before:
+            self.tail = _last(self.recent, data, self.offset - pos)
+        self.recent = _last(self.recent, data, len(data))
+        return lines
+
+    def too_long(self) -> int:
+        """Over-long lines skipped since the last call."""
+        count, self.reported = self.splitter.too_long - self.reported, self.splitter.too_long
+        return count
+
+    def position(self) -> Position:
+        """A checkpoint of this file covering every line returned so far."""
+        dev, ino = self.key
+        head, tail = _digest(self.head), _digest(self.tail)
+        return Position(self.source, self.path, dev, ino, self.offset, len(self.head), head, tail)
+
+
+class Tailer:
+    """Polls the files a config's sources name; each `poll()` returns the complete lines that arrived."""
+
+    def __init__(
+        self,
+        sources: list[SourceSpec],
+        max_line: int,
+        *,
+        resume: list[Position] | None = None,
+        read_chunk: int = 1 << 20,
+        rescan_s: float = 1.0,
+        grace_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._patterns = [(spec.name, pattern) for spec in sources for pattern in spec.paths]
+        self._max_line, self._chunk = max_line, read_chunk
+        self._rescan_s, self._grace_s, self._clock = rescan_s, grace_s, clock
+        self._files: dict[Key, _File] = {}
+        self.stats = TailStats()
+        self._scanned_at = now = clock()
+        found = self._glob()
+        # Content-verified claims first, so an empty checkpoint cannot take a file by a reused inode.
+        for pos in sorted(resume or [], key=lambda p: -p.head_len):
+            self._resume(pos, found, now)
+        # start_at applies only on the very first start; with a checkpoint every other file is new.
+        at_end = {s.name for s in sources if s.start_at == "end"} if resume is None else set()
+        self._admit(found, now, at_end)
+
+    def poll(self) -> list[RawBatch]:
+        """One round: rescan the globs when due, read each open file once, close finished ones."""
+        now = self._clock()
+        if now - self._scanned_at >= self._rescan_s:
+            self._rescan(now)
+        batches = [self._read(f, now) for f in list(self._files.values())]
+        self._reap(now)
+        return [batch for batch in batches if batch is not None]
+
+    def positions(self) -> list[Position]:
+        """Where every open file is, consistent with all the lines returned so far."""
+        # A deleted file is left out: no restart could find it, and its inode may be reused.
+        return [f.position() for f in self._files.values() if self._links(f) > 0]
+
+    def close(self) -> None:
+        """Close every descriptor."""
+        for key in list(self._files):
+            self._close(key)
+
+    # -- finding files
+
+    def _glob(self) -> dict[Key, tuple[str, str]]:
+        """The regular files the globs match now: identity -> (source, path)."""
+        found: dict[Key, tuple[str, str]] = {}
+        for source, pattern in self._patterns:
+            for path in sorted(glob.glob(pattern)):
+                key = self._identify(path)
+                if key is not None:
+                    found.setdefault(key, (source, path))
+        return found
+
+    def _identify(self, path: str) -> Key | None:
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            self._error(exc)
+            return None
+        return (st.st_dev, st.st_ino) if stat.S_ISREG(st.st_mode) else None
+
+    def _rescan(self, now: float) -> None:
+        self._scanned_at = now
+        found = self._glob()
+        owners = {path: key for key, (_, path) in found.items()}
+        for key, f in self._files.items():
+            self._relocate(f, found.get(key), owners, now)
+        self._admit(found, now, set())
+
+    def _relocate(self, f: _File, where: tuple[str, str] | None, owners: dict[str, Key], now: float) -> None:
+        """Follow a file to its watched path, or note that it left them (renamed or deleted)."""
+        if where is not None:
+            if f.watched and where[1] != f.path:
+                self.stats.rotations += 1  # renamed to another watched name
+            f.path, f.watched = where[1], True
+            return
+        if not f.watched:
+            return
+        f.watched, f.active_at = False, now
+        if owners.get(f.path, f.key) != f.key or self._links(f) > 0:
+            self.stats.rotations += 1
+
+    def _links(self, f: _File) -> int:
+        try:
+            return os.fstat(f.fd).st_nlink
+        except OSError as exc:
+            self._error(exc)
+            return 0
+
+    def _admit(self, found: dict[Key, tuple[str, str]], now: float, at_end: set[str]) -> None:
+        """Open the watched files not yet open."""
+        for key, (source, path) in found.items():
+            if key not in self._files:
+                self._open(source, path, now, source in at_end)
+
+    def _open(self, source: str, path: str, now: float, at_end: bool) -> None:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            self._error(exc)
+            return
+        try:
+            st = os.fstat(fd)
+            f = _File(source, path, fd, (st.st_dev, st.st_ino), self._max_line, now)
+            if at_end:
+                self._skip_to_end(f, st.st_size)
+        except OSError as exc:
+            self._error(exc)
+            os.close(fd)
+            return
+        self._track(f)
+
+    def _skip_to_end(self, f: _File, size: int) -> None:
+        """Start just after the last newline, so a partial last line is still read once completed."""
+        base = _after_last_newline(f.fd, size)
+        start = max(0, base - HEAD_BYTES)
+        f.restart(base, os.pread(f.fd, HEAD_BYTES, 0), os.pread(f.fd, base - start, start))
+
+    def _track(self, f: _File) -> None:
+        if f.key in self._files:  # the path was replaced by a file already open
+            os.close(f.fd)
+            return
+        self._files[f.key] = f
+        self.stats.files_opened += 1
+
+    # -- resuming from a checkpoint, and finding copytruncate's copy
+
+    def _resume(self, pos: Position, found: dict[Key, tuple[str, str]], now: float) -> None:
+        f = self._locate(pos, self._candidates(pos, found), now)
+        if f is None:
+            self.stats.resume_mismatches += 1
+            return
+        where = found.get(f.key)
+        f.watched = where is not None
+        if where is not None:
+            f.source = where[0]
+        self._track(f)
+        self.stats.resumed += 1
+
+    def _candidates(self, pos: Position, found: dict[Key, tuple[str, str]]) -> list[str]:
+        """Paths that may hold `pos`'s file: its inode first, then (by content) its directory."""
+        same = [path for key, (_, path) in found.items() if key == (pos.dev, pos.ino)]
+        entries = self._entries(os.path.dirname(pos.path) or ".")
+        same += [path for path, ino, _ in entries if ino == pos.ino]
+        # A checkpoint with no head says nothing about content; only its own inode can be it.
+        others = [path for path, ino, size in entries if ino != pos.ino and size >= pos.offset]
+        return list(dict.fromkeys(same + (others if pos.head_len else [])))
+
+    def _entries(self, directory: str) -> list[tuple[str, int, int]]:
+        """(path, inode, size) of the regular files in `directory`."""
+        try:
+            with os.scandir(directory) as it:
+                entries = list(it)
+        except OSError as exc:
+            self._error(exc)
+            return []
+        return sorted(row for entry in entries if (row := _describe(entry)) is not None)
+
+    def _locate(self, pos: Position, paths: list[str], now: float) -> _File | None:
+        """The first of `paths` whose content is `pos`'s file, opened at `pos.offset`."""
+        for path in paths:
+            f = self._probe(path, pos, now)
+            if f is not None:
+                return f
+        return None
+
+    def _probe(self, path: str, pos: Position, now: float) -> _File | None:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            self._error(exc)
+            return None
+        try:
+            f = self._verified(fd, path, pos, now)
+        except OSError as exc:
+            self._error(exc)
+            f = None
+        if f is None:
+            os.close(fd)
+        return f
+
+    def _verified(self, fd: int, path: str, pos: Position, now: float) -> _File | None:
+        st = os.fstat(fd)
+        key = (st.st_dev, st.st_ino)
+        tail = None if key in self._files else _matches(fd, pos)
+        if tail is None:
+            return None
+        f = _File(pos.source, path, fd, key, self._max_line, now)
+        head = os.pread(fd, max(pos.head_len, min(pos.offset, HEAD_BYTES)), 0)
+        f.restart(pos.offset, head, tail)
+        return f
+
+    def _truncated(self, f: _File, now: float) -> None:
+        """Restart a truncated file from 0, first adopting its copy (copytruncate) to finish the old lines."""
+        self.stats.truncations += 1
+        pos = f.position()
+        if pos.head_len:
+            copy = self._locate(pos, self._candidates(pos, {}), now)
+            if copy is not None:
+                copy.watched = False
+                self._track(copy)
+                self._scanned_at = -float("inf")  # learn at once whether the copy is watched
+        f.restart(0, b"", b"")
+
+    # -- reading
+
+    def _read(self, f: _File, now: float) -> RawBatch | None:
+        """At most one chunk from `f`, as a batch when it completes a line."""
+        try:
+            data = self._fetch(f, now)
+        except OSError as exc:
+            self._error(exc)
+            f.at_eof = True
+            return None
+        f.at_eof = len(data) < self._chunk
+        if not data:
+            return None
+        f.active_at = now
+        self.stats.bytes_read += len(data)
+        lines = f.take(data)
+        too_long = f.too_long()
+        if not lines and not too_long:
+            return None
+        return RawBatch(f.source, lines, too_long, f.offset)
+
+    def _fetch(self, f: _File, now: float) -> bytes:
+        """The next chunk at read_pos, after checking (before and after reading) for a truncation."""
+        size = os.fstat(f.fd).st_size
+        if size < f.read_pos:
+            self._truncated(f, now)
+        data = os.pread(f.fd, min(self._chunk, size - f.read_pos), f.read_pos)
+        # Checked after the read: a truncate and refill racing it then discards the chunk.
+        if f.head and os.pread(f.fd, len(f.head), 0) != f.head:
+            self._truncated(f, now)
+            data = os.pread(f.fd, self._chunk, 0)
+        return data
+
+    def _reap(self, now: float) -> None:
+        """Close files that left the watched paths and have been idle at EOF for the grace period."""
+        for key, f in list(self._files.items()):
+            if not f.watched and f.at_eof and now - f.active_at >= self._grace_s:
+                self._close(key)
+
+    def _close(self, key: Key) -> None:
+        f = self._files.pop(key)
+        try:
+            os.close(f.fd)
+        except OSError as exc:
+            self._error(exc)
+        self.stats.files_closed += 1
+
+    def _error(self, exc: OSError) -> None:
+        reason = _reason(exc)
+        self.stats.errors[reason] = self.stats.errors.get(reason, 0) + 1

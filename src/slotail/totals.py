@@ -1,0 +1,61 @@
+"""Cumulative counters the daemon exposes; checkpointed so they never go backwards."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from slotail.outcomes import NAMES
+from slotail.pipeline import LineStats
+
+
+@dataclass
+class Totals:
+    """Counts since the state directory was created."""
+
+    events: Counter[tuple[str, str]] = field(default_factory=Counter)  # (slo, outcome)
+    lines: Counter[tuple[str, str]] = field(default_factory=Counter)  # (source, parsed|invalid|unmatched)
+    invalid: Counter[tuple[str, str]] = field(default_factory=Counter)  # (source, reason)
+    dropped: Counter[str] = field(default_factory=Counter)  # reason: future | too_old
+    health: Counter[str] = field(default_factory=Counter)  # bytes_read, rotations, truncations, late, ...
+
+    def add_lines(self, source: str, stats: LineStats) -> None:
+        self.lines[(source, "parsed")] += stats.parsed
+        self.lines[(source, "unmatched")] += stats.unmatched
+        self.lines[(source, "invalid")] += stats.invalid_total
+        for reason, count in stats.invalid.items():
+            self.invalid[(source, reason)] += count
+
+    def add_events(self, slo: str, counts: list[int]) -> None:
+        for outcome, count in zip(NAMES, counts, strict=True):
+            if count:
+                self.events[(slo, outcome)] += count
+
+    def copy(self) -> Totals:
+        return Totals(
+            Counter(self.events),
+            Counter(self.lines),
+            Counter(self.invalid),
+            Counter(self.dropped),
+            Counter(self.health),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "events": [[*k, v] for k, v in self.events.items()],
+            "lines": [[*k, v] for k, v in self.lines.items()],
+            "invalid": [[*k, v] for k, v in self.invalid.items()],
+            "dropped": dict(self.dropped),
+            "health": dict(self.health),
+        }
+
+    @staticmethod
+    def from_json(doc: dict[str, Any]) -> Totals:
+        return Totals(
+            Counter({(a, b): n for a, b, n in doc.get("events", [])}),
+            Counter({(a, b): n for a, b, n in doc.get("lines", [])}),
+            Counter({(a, b): n for a, b, n in doc.get("invalid", [])}),
+            Counter(doc.get("dropped", {})),
+            Counter(doc.get("health", {})),
+        )
