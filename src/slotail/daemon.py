@@ -207,9 +207,9 @@ class Daemon:
 
     def _drain(self) -> None:
         """Read what is already written before the final checkpoint (bounded to a few seconds)."""
-        deadline = time.monotonic() + 3.0
-        while self._poll() and time.monotonic() < deadline:
-            pass
+        deadline, quiet = time.monotonic() + 3.0, 0
+        while quiet < 2 and time.monotonic() < deadline:
+            quiet = 0 if self._poll() else quiet + 1
 
     # ---- reading --------------------------------------------------------------------------------
 

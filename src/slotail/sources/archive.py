@@ -73,6 +73,10 @@ def read_batches(path: str, max_line: int, batch_lines: int = 4096, chunk: int =
                 if pending:
                     yield batch(pending)
                 raise SourceError(f"cannot read {path} past byte {raw.tell()}: {exc}") from None
+            if not data and isinstance(stream, zstandard.ZstdDecompressionReader) and not zstd_complete(raw):
+                if pending:
+                    yield batch(pending)  # complete lines only: the cut-off last line is dropped
+                raise SourceError(f"{path} is truncated: its last zstd frame is incomplete")
             pending.extend(splitter.feed(data) if data else splitter.finish())
             while len(pending) >= batch_lines:
                 yield batch(pending[:batch_lines])
@@ -83,6 +87,50 @@ def read_batches(path: str, max_line: int, batch_lines: int = 4096, chunk: int =
                 return
     finally:
         raw.close()
+
+
+def _frame_header_size(descriptor: int) -> int:
+    """Bytes of a zstd frame header after the magic number, from its descriptor byte."""
+    fcs_flag, single_segment, dict_flag = descriptor >> 6, (descriptor >> 5) & 1, descriptor & 3
+    fcs_size = (1 if single_segment else 0, 2, 4, 8)[fcs_flag]
+    return 1 + (0 if single_segment else 1) + (0, 1, 2, 4)[dict_flag] + fcs_size
+
+
+def zstd_complete(raw: io.BufferedReader) -> bool:
+    """Whether a zstd file ends exactly at the end of a frame (walks frame and block headers only)."""
+    fd, size, pos = raw.fileno(), os.fstat(raw.fileno()).st_size, 0
+    while pos < size:
+        magic = os.pread(fd, 4, pos)
+        if len(magic) < 4:
+            return False
+        number = int.from_bytes(magic, "little")
+        if 0x184D2A50 <= number <= 0x184D2A5F:  # a skippable frame
+            length = os.pread(fd, 4, pos + 4)
+            pos += 8 + int.from_bytes(length, "little") if len(length) == 4 else size + 1
+            continue
+        if magic != ZSTD_MAGIC or pos + 5 > size:
+            return False
+        descriptor = os.pread(fd, 1, pos + 4)[0]
+        pos = _blocks_end(fd, pos + 4 + _frame_header_size(descriptor), size)
+        if pos < 0:
+            return False
+        pos += 4 if descriptor & 0x04 else 0  # content checksum
+    return pos == size
+
+
+def _blocks_end(fd: int, pos: int, size: int) -> int:
+    """The offset after a frame's last block, or -1 if the file ends inside it."""
+    while True:
+        header = os.pread(fd, 3, pos)
+        if len(header) < 3:
+            return -1
+        value = int.from_bytes(header, "little")
+        block_type, block_size = (value >> 1) & 3, value >> 3
+        pos += 3 + (1 if block_type == 1 else block_size)  # an RLE block stores one byte
+        if pos > size:
+            return -1
+        if value & 1:
+            return pos
 
 
 def file_size(path: str) -> int:

@@ -189,10 +189,6 @@ def test_a_corrupt_zstd_raises_source_error(tmp_path: Path) -> None:
         read_all(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: zstandard's stream_reader returns EOF silently on a file cut inside a frame",
-)
 def test_a_truncated_zstd_raises_source_error(tmp_path: Path) -> None:
     """A .zst cut short (an interrupted copy) must be reported like a truncated .gz, not read as complete."""
     whole = zstd_bytes(sample_log(3000))
@@ -213,3 +209,25 @@ def test_a_directory_raises_source_error(tmp_path: Path) -> None:
     """A path that is not a readable file is a SourceError too, not a bare OSError."""
     with pytest.raises(SourceError):
         read_all(tmp_path)
+
+
+@given(st.data())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_zstd_file_cut_anywhere_yields_a_prefix_of_its_lines_then_raises(tmp_path: Path, data) -> None:
+    """Cut at any byte (three frames, with checksums): the lines read are a prefix, then SourceError."""
+    content = sample_log(1200)
+    parts = [
+        content[: len(content) // 3],
+        content[len(content) // 3 : 2 * len(content) // 3],
+        content[2 * len(content) // 3 :],
+    ]
+    compressor = zstandard.ZstdCompressor(write_checksum=True)
+    whole = b"".join(compressor.compress(p) for p in parts)
+    cut = data.draw(st.integers(min_value=4, max_value=len(whole) - 1))  # shorter is not zstd
+    path = tmp_path / "api.log.zst"
+    path.write_bytes(whole[:cut])
+    got: list[bytes] = []
+    with pytest.raises(SourceError):
+        for batch in read_batches(str(path), max_line=1 << 20):
+            got.extend(batch.lines)
+    assert got == reference_lines(content)[: len(got)]
