@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/slotail.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format typecheck bench docker clean
+.PHONY: help install run backfill-sample test test-fast lint format typecheck bench docker clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -19,7 +19,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install slotail with its dev tools
 
-run: $(STAMP) ## Backfill the bundled sample log and print the SLO table
+run: $(STAMP) ## Run the sidecar on live demo traffic: status page and /metrics on 127.0.0.1:9464
+	@$(BIN)/slotail --log-format text demo --out var/demo --history-only
+	@echo "slotail: status page http://127.0.0.1:9464/  metrics http://127.0.0.1:9464/metrics  (Ctrl-C stops)"
+	@trap 'kill -INT $$demo $$sidecar 2>/dev/null; wait' INT TERM; \
+	$(BIN)/slotail --log-format text demo --out var/demo & demo=$$!; \
+	$(BIN)/slotail --log-format text run --config $(CONFIG) --state-dir var/state \
+		--backfill 'var/demo/archive/*.log.gz' & sidecar=$$!; \
+	wait $$sidecar; kill -INT $$demo 2>/dev/null; wait
+
+backfill-sample: $(STAMP) ## Backfill a generated 6-hour sample log and print the SLO table
 	$(BIN)/python -m slotail.testing.traffic --out var/sample/api.log --hours 6 --seed 7 --if-missing
 	$(BIN)/slotail backfill --config $(CONFIG) var/sample/api.log
 

@@ -22,6 +22,7 @@ from slotail.engine.snapshot import Snapshot
 from slotail.errors import SourceError
 from slotail.pipeline import LineStats, Pipeline, parser_for
 from slotail.sources.archive import RawBatch, read_batches
+from slotail.store import Store
 from slotail.timeutil import US
 
 TAKE_SPAN_US = 60 * US  # event time taken from one source before looking at the others
@@ -37,6 +38,11 @@ class Diagnostics:
     too_old: int = 0  # older than the store holds
     after_at: int = 0  # after --at, ignored
     source_errors: list[str] = field(default_factory=list)
+    failed_paths: set[str] = field(default_factory=set)
+
+    def source_error(self, path: str, message: str) -> None:
+        self.source_errors.append(message)
+        self.failed_paths.add(path)
 
 
 @dataclass(frozen=True)
@@ -69,14 +75,17 @@ class Stream:
         self,
         path: str,
         first_us: float,
-        config: Config,
         pipeline: Pipeline,
-        on_error: Callable[[str], None],
+        on_lines: Callable[[LineStats], None],
+        on_error: Callable[[str, str], None],
+        max_line: int,
+        skip: int = 0,
     ) -> None:
         self.path = path
         self.first_us = first_us
-        self._config = config
+        self._max_line, self._skip = max_line, skip
         self._pipeline = pipeline
+        self._on_lines = on_lines
         self._on_error = on_error
         self._batches: Iterator[RawBatch] | None = None
         self._pending = Observations.empty()
@@ -85,7 +94,7 @@ class Stream:
 
     def _fill(self) -> None:
         if self._batches is None:
-            self._batches = read_batches(self.path, self._config.store.max_line_bytes)
+            self._batches = read_batches(self.path, self._max_line, skip=self._skip)
         while not len(self._pending) and not self.done:
             try:
                 raw = next(self._batches)
@@ -93,11 +102,12 @@ class Stream:
                 self.done = True
                 return
             except SourceError as exc:
-                self._on_error(str(exc))
+                self._on_error(self.path, str(exc))
                 self.done = True
                 return
             self.offset = raw.raw_offset
-            obs, _ = self._pipeline.observe(raw)
+            obs, lines = self._pipeline.observe(raw)
+            self._on_lines(lines)
             order = np.argsort(obs.ts_us, kind="stable")
             self._pending = obs.select(order) if len(obs) else obs
 
@@ -125,14 +135,19 @@ class Backfill:
         at_us: int | None = None,
         lateness_s: int = 300,
         on_progress: Callable[[int], None] | None = None,
+        store: Store | None = None,
+        pipeline: Pipeline | None = None,
     ) -> None:
+        """`store` and `pipeline` may be a running sidecar's, for a warm start."""
         self.config = config
         self.step_us = step_s * US
         self.at_us = at_us
         self.lateness_us = lateness_s * US
         self.on_progress = on_progress
-        self.pipeline = Pipeline(config)
-        self.store = build_store(config)
+        self.pipeline = pipeline if pipeline is not None else Pipeline(config)
+        self.lines = LineStats()
+        self.store = store if store is not None else build_store(config)
+        self.counted = np.zeros((self.store.n_series, 3), np.int64)  # kept events by series and outcome
         self.clock = ManualClock()
         self.engine = Engine(config, self.store, self.clock)
         self.diagnostics = Diagnostics()
@@ -140,14 +155,18 @@ class Backfill:
         self._latest: int | None = None
         self._evaluated: int | None = None  # last step evaluated
 
-    def run(self, paths: list[str]) -> BackfillResult:
+    def run(self, paths: list[str], skip: dict[str, int] | None = None) -> BackfillResult:
+        """Read every path (after `skip[path]` content bytes) and evaluate up to the end."""
+        max_line = self.config.store.max_line_bytes
         streams = [
             Stream(
                 p,
                 first_timestamp(p, self.config),
-                self.config,
                 self.pipeline,
-                self.diagnostics.source_errors.append,
+                self.lines.merge,
+                self.diagnostics.source_error,
+                max_line,
+                (skip or {}).get(p, 0),
             )
             for p in paths
         ]
@@ -157,7 +176,7 @@ class Backfill:
             at = WallClock().now_us()  # no events at all: report "no data" as of now
         self._evaluate_until(at, final=True)
         self.clock.set(at)
-        return BackfillResult(self.engine.snapshot(), self.pipeline.stats, self.diagnostics, self._first)
+        return BackfillResult(self.engine.snapshot(), self.lines, self.diagnostics, self._first)
 
     def _drain(self, waiting: list[Stream]) -> None:
         active: list[Stream] = []
@@ -196,6 +215,8 @@ class Backfill:
             self.diagnostics.late += int(np.count_nonzero(obs.ts_us <= self._evaluated))
         kept = self.store.add(obs)
         self.diagnostics.too_old += int(len(kept) - np.count_nonzero(kept))
+        flat = obs.series[kept].astype(np.int64) * 3 + obs.outcome[kept]
+        self.counted += np.bincount(flat, minlength=self.counted.size).reshape(self.counted.shape)
 
     def _evaluate_until(self, until_us: int, final: bool = False) -> None:
         if self._first is None:

@@ -17,6 +17,7 @@ from slotail import __version__
 from slotail import log as slog
 from slotail.backfill import Backfill, BackfillResult
 from slotail.config import load_config
+from slotail.engine import WallClock
 from slotail.errors import SlotailError
 from slotail.outputs.document import document, dumps
 from slotail.outputs.text import render_markdown, render_table
@@ -243,6 +244,52 @@ def run(
     run_daemon(
         Options(config_path, host, port, state_dir, backfill_globs, tick_s=tick_s, checkpoint_s=checkpoint_s)
     )
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "folder",
+    default="var/demo",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Where api.log (and archive/) are written.",
+)
+@click.option("--rate", default=10.0, show_default=True, help="Requests per second.")
+@click.option(
+    "--rotate-every",
+    "rotate_s",
+    default="5m",
+    show_default=True,
+    callback=_duration,
+    help="Rotate api.log by rename + create this often.",
+)
+@click.option(
+    "--history",
+    "history_s",
+    default="2d",
+    show_default=True,
+    callback=_duration,
+    help="Also write this much quiet past traffic to archive/ (once, if missing) for a warm start.",
+)
+@click.option("--history-rate", default=3.0, show_default=True, help="Requests per second in the history.")
+@click.option("--history-only", is_flag=True, help="Write the history archive and exit.")
+@click.option("--seed", default=7, show_default=True)
+def demo(
+    folder: Path,
+    rate: float,
+    rotate_s: int,
+    history_s: int,
+    history_rate: float,
+    history_only: bool,
+    seed: int,
+) -> None:
+    """Write synthetic API logs in seed 000's shape, live, with an incident every 10 minutes."""
+    from slotail.testing.demo import run_demo, write_history
+
+    write_history(folder / "archive", history_s / 3600, history_rate, seed, WallClock().now_us())
+    if not history_only:
+        run_demo(folder, rate, rotate_s, seed)
 
 
 def _report(result: BackfillResult, fmt: str) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import glob
 import hashlib
 import logging
+import os
 import signal
 import time
 from dataclasses import dataclass, field
@@ -22,17 +24,19 @@ import numpy as np
 from aiohttp import web
 
 from slotail import names as n
+from slotail.backfill import Backfill
 from slotail.classify import Observations
 from slotail.config import Config, load_config
 from slotail.engine import Engine, WallClock
 from slotail.engine.engine import build_plans, build_store
 from slotail.engine.snapshot import Snapshot
 from slotail.errors import SlotailError
+from slotail.ledger import EVERYTHING, Entry, Ledger
 from slotail.outputs.http import Endpoints, make_app
 from slotail.outputs.prometheus import View, registry_for
 from slotail.pipeline import LineStats, Pipeline
-from slotail.sources.archive import RawBatch
-from slotail.sources.tail import Tailer
+from slotail.sources.archive import RawBatch, content_head
+from slotail.sources.tail import HEAD_BYTES, Position, Tailer, digest
 from slotail.state import Checkpoint, CorruptCheckpoint, StateDB
 from slotail.store import Store
 from slotail.store.persist import dump_store, load_into
@@ -119,6 +123,7 @@ class Daemon:
         self.lines = LineStats()
         self.published = Published()
         self.tailer: Tailer | None = None
+        self.ledger = Ledger()
         self.ready = False
         self.newest_us = 0
         self._dirty = True
@@ -141,10 +146,54 @@ class Daemon:
             kept = load_into(self.runtime.store, self.runtime.keys, checkpoint.store)
             self.totals = Totals.from_json(checkpoint.extra.get("totals", {}))
             self.runtime.restore_alerts(checkpoint.extra.get("alerts", {}))
+            self.ledger = Ledger.from_json(checkpoint.extra.get("ledger", []))
             resume = checkpoint.positions
             logger.info("restored checkpoint", extra={"series": kept, "files": len(resume)})
         self.tailer = self._tailer(resume)
+        globs = [*self.options.backfill, *(g for s in self.runtime.config.sources for g in s.backfill)]
+        if globs:
+            self._warm_start(globs, resume or [])
         self._publish_totals()
+
+    def _warm_start(self, globs: list[str], positions: list[Position]) -> None:
+        """Read rotated archives through the backfill path, skipping content already counted."""
+        assert self.tailer is not None
+        tracked = self.tailer.tracked()
+        lookup = Ledger.from_json(self.ledger.to_json())
+        for pos in positions:  # checkpointed files not found live: rotated (and maybe compressed) while down
+            if (pos.dev, pos.ino) not in tracked:
+                lookup.record(Entry(pos.head_len, pos.head_hash, pos.offset))
+        paths, skip, heads = [], {}, {}
+        for path in sorted({p for pattern in globs for p in glob.glob(pattern)}):
+            key = _identity(path)
+            if key is None or key in tracked:
+                continue  # the tailer reads this one
+            heads[path] = content_head(path, HEAD_BYTES)
+            skip[path] = lookup.counted(heads[path])
+            if skip[path] < EVERYTHING:
+                paths.append(path)
+        runtime = self.runtime
+        backfill = Backfill(runtime.config, store=runtime.store, pipeline=runtime.pipeline)
+        result = backfill.run(paths, skip)
+        self.totals.add_lines("backfill", result.lines)
+        for sid, name in enumerate(runtime.names):
+            self.totals.add_events(name, backfill.counted[sid].tolist())
+        failed = result.diagnostics.failed_paths
+        for path in paths:
+            if heads[path] and path not in failed:
+                self.ledger.record(Entry(len(heads[path]), digest(heads[path]), EVERYTHING))
+        for alert, tracker in runtime.engine.trackers.items():
+            if tracker.last_us is None:
+                tracker.restore(backfill.engine.trackers[alert].state())
+        logger.info(
+            "warm start done",
+            extra={
+                "archives": len(paths),
+                "skipped": len(heads) - len(paths),
+                "lines": result.lines.read,
+                "source_errors": len(failed),
+            },
+        )
 
     def _tailer(self, resume: list[Any] | None) -> Tailer:
         config = self.runtime.config
@@ -153,21 +202,24 @@ class Daemon:
     # ---- the loop -------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Serve until SIGTERM or SIGINT, then drain, checkpoint and stop."""
-        self.restore()
+        """Serve until SIGTERM or SIGINT, then drain, checkpoint and stop.
+
+        HTTP is up first (/readyz says 503) while state loads and archives warm the store.
+        """
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self._request_reload)
         runner = await self._serve()
         try:
+            await asyncio.to_thread(self.restore)
             await self._loop()
         finally:
-            self._drain()
-            self._checkpoint(force=True)
-            await runner.cleanup()
             if self.tailer is not None:
+                self._drain()
+                self._checkpoint(force=True)
                 self.tailer.close()
+            await runner.cleanup()
             self.state.close()
             logger.info("stopped")
 
@@ -283,7 +335,14 @@ class Daemon:
             self._publish_totals()
             return
         runtime = self.runtime
-        extra = {"totals": self.totals.to_json(), "alerts": runtime.alert_states()}
+        for pos in self.tailer.finished:
+            self.ledger.record(Entry(pos.head_len, pos.head_hash, pos.offset))
+        self.tailer.finished.clear()
+        extra = {
+            "totals": self.totals.to_json(),
+            "alerts": runtime.alert_states(),
+            "ledger": self.ledger.to_json(),
+        }
         checkpoint = Checkpoint(dump_store(runtime.store, runtime.keys), self.tailer.positions(), extra)
         try:
             took = self.state.save(checkpoint)
@@ -335,6 +394,14 @@ class Daemon:
         self._dirty = True
         self._tick()
         logger.info("reloaded config", extra={"slos": len(config.slos), "kept_state": kept})
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def _copy(stats: LineStats) -> LineStats:

@@ -104,6 +104,7 @@ class SourceSpec(Strict):
     name: Name
     paths: list[str] = Field(min_length=1)
     start_at: Literal["end", "beginning"] = "end"
+    backfill: list[str] = Field(default_factory=list)  # rotated archives to warm start from
 
 
 class TimestampSpec(Strict):

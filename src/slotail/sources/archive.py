@@ -48,8 +48,10 @@ def _open(raw: io.BufferedReader) -> io.BufferedIOBase | zstandard.ZstdDecompres
     return raw
 
 
-def read_batches(path: str, max_line: int, batch_lines: int = 4096, chunk: int = CHUNK) -> Iterator[RawBatch]:
-    """Stream an archive's lines in batches; a last line without a newline ends at EOF."""
+def read_batches(
+    path: str, max_line: int, batch_lines: int = 4096, chunk: int = CHUNK, skip: int = 0
+) -> Iterator[RawBatch]:
+    """Stream an archive's lines in batches, after `skip` content bytes; a last line may lack its newline."""
     try:
         raw = open(path, "rb")  # noqa: SIM115 - closed in finally, across yields
     except OSError as exc:
@@ -68,7 +70,10 @@ def read_batches(path: str, max_line: int, batch_lines: int = 4096, chunk: int =
         while True:
             try:
                 # read1: a failing read must not discard what it decompressed before the damage.
-                data = stream.read1(chunk)
+                data = stream.read1(min(chunk, skip) if skip else chunk)
+                if skip and data:
+                    skip -= len(data)
+                    continue
             except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
                 if pending:
                     yield batch(pending)
@@ -131,6 +136,22 @@ def _blocks_end(fd: int, pos: int, size: int) -> int:
             return -1
         if value & 1:
             return pos
+
+
+def content_head(path: str, size: int) -> bytes:
+    """The first `size` bytes of an archive's content (decompressed); empty if unreadable."""
+    try:
+        with open(path, "rb") as raw:
+            stream = _open(raw)
+            head = b""
+            while len(head) < size:
+                data = stream.read1(size - len(head))
+                if not data:
+                    break
+                head += data
+            return head
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError):
+        return b""
 
 
 def file_size(path: str) -> int:

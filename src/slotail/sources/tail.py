@@ -20,7 +20,7 @@ SCAN_BACK = 1 << 16  # block size when looking backwards for the last newline
 Key = tuple[int, int]  # (st_dev, st_ino)
 
 
-def _digest(data: bytes) -> str:
+def digest(data: bytes) -> str:
     """Hex blake2b-128 of `data`."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -91,11 +91,11 @@ def _after_last_newline(fd: int, size: int) -> int:
 def _matches(fd: int, pos: Position) -> bytes | None:
     """The bytes before `pos.offset` if the open file hashes as `pos` says, else None."""
     head = os.pread(fd, pos.head_len, 0)
-    if len(head) != pos.head_len or _digest(head) != pos.head_hash:
+    if len(head) != pos.head_len or digest(head) != pos.head_hash:
         return None
     start = max(0, pos.offset - HEAD_BYTES)
     tail = os.pread(fd, pos.offset - start, start)
-    if len(tail) != pos.offset - start or _digest(tail) != pos.tail_hash:
+    if len(tail) != pos.offset - start or digest(tail) != pos.tail_hash:
         return None
     return tail
 
@@ -158,7 +158,7 @@ class _File:
     def position(self) -> Position:
         """A checkpoint of this file covering every line returned so far."""
         dev, ino = self.key
-        head, tail = _digest(self.head), _digest(self.tail)
+        head, tail = digest(self.head), digest(self.tail)
         return Position(self.source, self.path, dev, ino, self.offset, len(self.head), head, tail)
 
 
@@ -181,6 +181,7 @@ class Tailer:
         self._rescan_s, self._grace_s, self._clock = rescan_s, grace_s, clock
         self._files: dict[Key, _File] = {}
         self.stats = TailStats()
+        self.finished: list[Position] = []  # files read to their end and closed, until taken
         self._scanned_at = now = clock()
         found = self._glob()
         # Content-verified claims first, so an empty checkpoint cannot take a file by a reused inode.
@@ -203,6 +204,10 @@ class Tailer:
         """Where every open file is, consistent with all the lines returned so far."""
         # A deleted file is left out: no restart could find it, and its inode may be reused.
         return [f.position() for f in self._files.values() if self._links(f) > 0]
+
+    def tracked(self) -> set[Key]:
+        """Identities of the files open now (a warm start leaves these to the tailer)."""
+        return set(self._files)
 
     def close(self) -> None:
         """Close every descriptor."""
@@ -409,6 +414,7 @@ class Tailer:
         """Close files that left the watched paths and have been idle at EOF for the grace period."""
         for key, f in list(self._files.items()):
             if not f.watched and f.at_eof and now - f.active_at >= self._grace_s:
+                self.finished.append(f.position())
                 self._close(key)
 
     def _close(self, key: Key) -> None:

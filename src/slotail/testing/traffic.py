@@ -97,9 +97,12 @@ def _domain_event(path: str, failed: bool, status: int, rng: np.random.Generator
 
 
 def generate_lines(
-    start_us: int, seconds: float, model: TrafficModel, seed: int = 0
+    start_us: int, seconds: float, model: TrafficModel, seed: int = 0, offset_s: float = 0.0
 ) -> Iterator[tuple[int, bytes]]:
-    """(write time µs, line) pairs in write order, for `seconds` of traffic from `start_us`."""
+    """(write time µs, line) pairs in request start order, for `seconds` of traffic from `start_us`.
+
+    `offset_s` is where `start_us` falls on the model's clock (its incidents' start_s).
+    """
     rng = np.random.default_rng(seed)
     shares = np.array([r[2] for r in ROUTES])
     count = int(rng.poisson(model.rate * seconds))
@@ -109,7 +112,7 @@ def generate_lines(
     rolls = rng.random((count, 2))
     for at_s, route, wobble, (roll, client_roll) in zip(starts, routes, noise, rolls, strict=True):
         method, path, _, median = ROUTES[route]
-        failure, slow = model.trouble(float(at_s), _target(path))
+        failure, slow = model.trouble(offset_s + float(at_s), _target(path))
         failed = bool(roll < failure)
         latency = round(float(median * wobble * slow), 1)
         status = 500 if failed else 200
