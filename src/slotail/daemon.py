@@ -39,7 +39,7 @@ from slotail.sources.archive import RawBatch, content_head
 from slotail.sources.tail import HEAD_BYTES, Position, Tailer, digest
 from slotail.state import Checkpoint, CorruptCheckpoint, StateDB
 from slotail.store import Store
-from slotail.store.persist import dump_store, load_into
+from slotail.store.persist import copy_state, restore_rows, store_meta, store_rows
 from slotail.timeutil import US
 from slotail.totals import Totals
 
@@ -96,7 +96,7 @@ class Runtime:
 
     def adopt(self, old: Runtime) -> int:
         """Take over the state of `old`'s unchanged SLOs; returns how many kept their state."""
-        kept = load_into(self.store, self.keys, dump_store(old.store, old.keys))
+        kept = copy_state(old.store, old.keys, self.store, self.keys)
         self.restore_alerts(old.alert_states())
         return kept
 
@@ -127,6 +127,7 @@ class Daemon:
         self.ready = False
         self.newest_us = 0
         self._dirty = True
+        self._full_checkpoint = True  # the first commit rewrites every bucket (layouts may have changed)
         self._durable_at = time.time()
         self._stopping = asyncio.Event()
         self._reload_requested = False
@@ -143,7 +144,7 @@ class Daemon:
             checkpoint = None
         resume = None
         if checkpoint is not None:
-            kept = load_into(self.runtime.store, self.runtime.keys, checkpoint.store)
+            kept = restore_rows(self.runtime.store, self.runtime.keys, checkpoint.meta, checkpoint.rows)
             self.totals = Totals.from_json(checkpoint.extra.get("totals", {}))
             self.runtime.restore_alerts(checkpoint.extra.get("alerts", {}))
             self.ledger = Ledger.from_json(checkpoint.extra.get("ledger", []))
@@ -343,14 +344,19 @@ class Daemon:
             "alerts": runtime.alert_states(),
             "ledger": self.ledger.to_json(),
         }
-        checkpoint = Checkpoint(dump_store(runtime.store, runtime.keys), self.tailer.positions(), extra)
+        full = self._full_checkpoint
+        rows = store_rows(runtime.store, full=full)
+        checkpoint = Checkpoint(
+            store_meta(runtime.store, runtime.keys), rows, self.tailer.positions(), extra, full
+        )
         try:
             took = self.state.save(checkpoint)
         except Exception as exc:  # disk full, I/O error: keep running, retry next time
+            self._full_checkpoint = True  # the rows taken for this commit were not written
             self.totals.health["checkpoint_errors"] += 1
             logger.error("checkpoint failed; will retry", extra={"error": str(exc)})
             return
-        self._dirty = False
+        self._dirty = self._full_checkpoint = False
         self._durable_at = time.time()
         self._publish_totals({n.CHECKPOINT_DURATION: took})
 
@@ -391,7 +397,7 @@ class Daemon:
             self.runtime = fresh
             self.tailer = self._tailer(positions)
         self.runtime = fresh
-        self._dirty = True
+        self._dirty = self._full_checkpoint = True
         self._tick()
         logger.info("reloaded config", extra={"slos": len(config.slos), "kept_state": kept})
 

@@ -20,10 +20,13 @@ import orjson
 
 from slotail.errors import SlotailError
 from slotail.sources.tail import Position
+from slotail.store.persist import SlotRow
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), saved_at REAL NOT NULL,
-    store BLOB NOT NULL, extra BLOB NOT NULL, checksum TEXT NOT NULL);
+    meta BLOB NOT NULL, extra BLOB NOT NULL, checksum TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS slots (bucket_s INTEGER, slot INTEGER, tag INTEGER, counts BLOB, hist BLOB,
+    checksum TEXT, PRIMARY KEY (bucket_s, slot));
 CREATE TABLE IF NOT EXISTS positions (source TEXT, path TEXT, dev INTEGER, ino INTEGER, "offset" INTEGER,
     head_len INTEGER, head_hash TEXT, tail_hash TEXT);
 """
@@ -41,19 +44,30 @@ class CorruptCheckpoint(SlotailError):
 
 @dataclass
 class Checkpoint:
-    """What a commit holds: store bytes, file positions, and JSON-able extras (totals, alerts, keys)."""
+    """What a commit holds: store rows (changed ones, or all when `full`), positions, and JSON extras."""
 
-    store: bytes
+    meta: dict[str, Any]
+    rows: list[SlotRow]
     positions: list[Position]
     extra: dict[str, Any] = field(default_factory=dict)
+    full: bool = False
     saved_at: float = 0.0
 
 
-def _checksum(store: bytes, extra: bytes, positions: list[Position]) -> str:
-    digest = hashlib.blake2b(store, digest_size=16)
-    digest.update(extra)
-    digest.update(orjson.dumps([astuple(p) for p in positions]))
+def _checksum(*parts: bytes) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
     return digest.hexdigest()
+
+
+def _row_checksum(row: SlotRow) -> str:
+    return _checksum(f"{row.bucket_s}/{row.slot}/{row.tag}".encode(), row.counts, row.hist)
+
+
+def _positions_bytes(positions: list[Position]) -> bytes:
+    return orjson.dumps([astuple(p) for p in positions])
 
 
 class StateDB:
@@ -83,34 +97,46 @@ class StateDB:
         return db
 
     def load(self) -> Checkpoint | None:
-        """The last committed checkpoint, None if there is none; raises CorruptCheckpoint."""
+        """The last committed checkpoint with all its rows (None if none); raises CorruptCheckpoint."""
         try:
-            row = self._db.execute("SELECT saved_at, store, extra, checksum FROM checkpoint").fetchone()
-            rows = self._db.execute(
+            row = self._db.execute("SELECT saved_at, meta, extra, checksum FROM checkpoint").fetchone()
+            slots = self._db.execute(
+                "SELECT bucket_s, slot, tag, counts, hist, checksum FROM slots"
+            ).fetchall()
+            found = self._db.execute(
                 'SELECT source, path, dev, ino, "offset", head_len, head_hash, tail_hash FROM positions'
             ).fetchall()
         except sqlite3.DatabaseError as exc:
             raise CorruptCheckpoint(f"cannot read {self.path}: {exc}") from None
         if row is None:
             return None
-        saved_at, store, extra, checksum = row
-        positions = [Position(*r) for r in rows]
-        if _checksum(store, extra, positions) != checksum:
+        saved_at, meta, extra, checksum = row
+        positions = [Position(*r) for r in found]
+        if _checksum(meta, extra, _positions_bytes(positions)) != checksum:
             raise CorruptCheckpoint(f"checkpoint in {self.path} fails its checksum")
+        rows = [SlotRow(*r[:5]) for r in slots]
+        if any(_row_checksum(r) != s[5] for r, s in zip(rows, slots, strict=True)):
+            raise CorruptCheckpoint(f"a store bucket in {self.path} fails its checksum")
         try:
-            decoded = orjson.loads(extra)
+            return Checkpoint(orjson.loads(meta), rows, positions, orjson.loads(extra), saved_at=saved_at)
         except orjson.JSONDecodeError as exc:
-            raise CorruptCheckpoint(f"checkpoint extras do not decode: {exc}") from None
-        return Checkpoint(store, positions, decoded, saved_at)
+            raise CorruptCheckpoint(f"checkpoint does not decode: {exc}") from None
 
     def save(self, checkpoint: Checkpoint) -> float:
         """Commit a checkpoint atomically; returns the seconds it took."""
         started = time.perf_counter()
-        extra = orjson.dumps(checkpoint.extra)
-        checksum = _checksum(checkpoint.store, extra, checkpoint.positions)
+        meta, extra = orjson.dumps(checkpoint.meta), orjson.dumps(checkpoint.extra)
+        checksum = _checksum(meta, extra, _positions_bytes(checkpoint.positions))
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
+            if checkpoint.full:
+                db.execute("DELETE FROM slots")
+            db.executemany(
+                "INSERT OR REPLACE INTO slots (bucket_s, slot, tag, counts, hist, checksum) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(*astuple(r), _row_checksum(r)) for r in checkpoint.rows],
+            )
             db.execute("DELETE FROM positions")
             db.executemany(
                 'INSERT INTO positions (source, path, dev, ino, "offset", head_len, head_hash, tail_hash) '
@@ -118,9 +144,9 @@ class StateDB:
                 [astuple(p) for p in checkpoint.positions],
             )
             db.execute(
-                "INSERT OR REPLACE INTO checkpoint (id, saved_at, store, extra, checksum) "
+                "INSERT OR REPLACE INTO checkpoint (id, saved_at, meta, extra, checksum) "
                 "VALUES (1, ?, ?, ?, ?)",
-                (checkpoint.saved_at or time.time(), checkpoint.store, extra, checksum),
+                (checkpoint.saved_at or time.time(), meta, extra, checksum),
             )
             db.execute("COMMIT")
         except BaseException:

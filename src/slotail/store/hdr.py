@@ -22,6 +22,7 @@ class HdrLayout:
         self.reference = HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_FIGURES)
         ref = self.reference
         self.counts_len: int = ref.counts_len
+        assert self.counts_len <= 1 << 16  # sparse histograms store indexes as uint16
         self._unit = ref.unit_magnitude
         self._half_mag = ref.sub_bucket_half_count_magnitude
         self._half = ref.sub_bucket_half_count
@@ -37,7 +38,7 @@ class HdrLayout:
         index: npt.NDArray[np.int64] = ((bucket + 1) << self._half_mag) + sub_bucket - self._half
         return index
 
-    def dense(self, indexes: npt.NDArray[np.int64], weights: npt.NDArray[np.int64]) -> Counts:
+    def dense(self, indexes: npt.NDArray[np.uint16], weights: npt.NDArray[np.int64]) -> Counts:
         """A dense counts array from sparse (index, count) pairs."""
         return np.bincount(indexes, weights=weights, minlength=self.counts_len).astype(np.int64)
 
@@ -59,20 +60,18 @@ class HdrLayout:
         return result
 
 
-def merge_sparse(
-    a: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
-    b: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Sum two sparse histograms given as (sorted unique indexes, counts)."""
+Sparse = tuple[npt.NDArray[np.uint16], npt.NDArray[np.int64]]  # sorted unique indexes, their counts
+
+
+def merge_sparse(a: Sparse, b: Sparse) -> Sparse:
+    """Sum two sparse histograms."""
     indexes = np.concatenate((a[0], b[0]))
     counts = np.concatenate((a[1], b[1]))
     unique, inverse = np.unique(indexes, return_inverse=True)
     return unique, np.bincount(inverse, weights=counts).astype(np.int64)
 
 
-def sparse_from(
-    indexes: npt.NDArray[np.int64],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """A sparse histogram of individual recordings."""
+def sparse_from(indexes: npt.NDArray[np.int64]) -> Sparse:
+    """A sparse histogram of individual recordings (counts indexes fit in 16 bits)."""
     unique, counts = np.unique(indexes, return_counts=True)
-    return unique.astype(np.int64), counts.astype(np.int64)
+    return unique.astype(np.uint16), counts.astype(np.int64)

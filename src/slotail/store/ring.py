@@ -10,11 +10,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from slotail.store.hdr import merge_sparse, sparse_from
+from slotail.store.hdr import Sparse, merge_sparse, sparse_from
 from slotail.store.layout import Tier
 
 NEVER = np.iinfo(np.int64).min
-Sparse = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
 
 
 class Ring:
@@ -25,6 +24,7 @@ class Ring:
         self.tags = np.full(tier.slots, NEVER, np.int64)
         self.counts = np.zeros((tier.slots, n_series, 3), np.int64)
         self.hist: list[dict[int, Sparse]] = [{} for _ in range(tier.slots)]
+        self.dirty: set[int] = set()  # slots changed since the last checkpoint took them
 
     def bucket_of(self, ts_us: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Bucket i holds times in ((i-1)·b, i·b]."""
@@ -55,6 +55,7 @@ class Ring:
         slots = buckets % self.tier.slots
         accepted: npt.NDArray[np.bool_] = self.tags[slots] == buckets
         np.add.at(self.counts, (slots[accepted], series[accepted], outcome[accepted]), 1)
+        self.dirty.update(np.unique(slots[accepted]).tolist())
         return accepted
 
     def add_latency(
@@ -96,16 +97,23 @@ class Ring:
                 found.append(self.hist[slot][sid])
         return found
 
+    def absorb(self, bucket: int, counts: npt.NDArray[np.int64], hist: dict[int, Sparse]) -> bool:
+        """Fold in one bucket from elsewhere; False when this ring holds newer time in its slot."""
+        slot = bucket % self.tier.slots
+        if self.tags[slot] > bucket:
+            return False
+        if self.tags[slot] < bucket:
+            self.tags[slot] = bucket
+            self.counts[slot] = 0
+            self.hist[slot] = {}
+        self.counts[slot] += counts
+        for sid, sparse in hist.items():
+            held = self.hist[slot].get(sid)
+            self.hist[slot][sid] = sparse if held is None else merge_sparse(held, sparse)
+        self.dirty.add(slot)
+        return True
+
     def merge(self, other: Ring) -> None:
         """Fold another ring of the same shape into this one (newer buckets win, equal ones add)."""
-        take = other.tags > self.tags
-        same = (other.tags == self.tags) & (other.tags != NEVER)
-        self.counts[take] = other.counts[take]
-        self.tags[take] = other.tags[take]
-        self.counts[same] += other.counts[same]
-        for slot in np.flatnonzero(take).tolist():
-            self.hist[slot] = dict(other.hist[slot])
-        for slot in np.flatnonzero(same).tolist():
-            for sid, sparse in other.hist[slot].items():
-                held = self.hist[slot].get(sid)
-                self.hist[slot][sid] = sparse if held is None else merge_sparse(held, sparse)
+        for slot in np.flatnonzero(other.tags != NEVER).tolist():
+            self.absorb(int(other.tags[slot]), other.counts[slot], other.hist[slot])
