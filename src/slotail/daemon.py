@@ -71,6 +71,12 @@ def series_keys(config: Config) -> list[str]:
     return keys
 
 
+class ListenError(SlotailError):
+    """The HTTP address cannot be bound."""
+
+    exit_code = 2
+
+
 class Runtime:
     """Everything a config builds; replaced whole on reload."""
 
@@ -120,7 +126,6 @@ class Daemon:
         self.runtime = Runtime(load_config(options.config_path), self.clock)
         self.state = StateDB(options.state_dir)
         self.totals = Totals()
-        self.lines = LineStats()
         self.published = Published()
         self.tailer: Tailer | None = None
         self.ledger = Ledger()
@@ -233,7 +238,13 @@ class Daemon:
         )
         runner = web.AppRunner(make_app(endpoints), access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, self.options.host, self.options.port).start()
+        try:
+            await web.TCPSite(runner, self.options.host, self.options.port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            self.state.close()
+            where = f"{self.options.host}:{self.options.port}"
+            raise ListenError(f"cannot listen on {where}: {exc.strerror or exc}") from None
         logger.info("listening", extra={"url": f"http://{self.options.host}:{self.options.port}/"})
         return runner
 
@@ -290,7 +301,6 @@ class Daemon:
         runtime = self.runtime
         obs, stats = runtime.pipeline.observe(batch)
         self.totals.add_lines(batch.source, stats)
-        self.lines.merge(stats)
         self._dirty = True
         if not len(obs):
             return
@@ -362,7 +372,8 @@ class Daemon:
 
     def _publish_totals(self, gauges: dict[str, float] | None = None) -> None:
         merged = {**self.published.gauges, **(gauges or {})}
-        self.published = Published(self.totals.copy(), self.published.snapshot, _copy(self.lines), merged)
+        totals = self.totals.copy()
+        self.published = Published(totals, self.published.snapshot, totals.line_stats(), merged)
 
     def view(self) -> View:
         """The /metrics view: committed counters plus live health gauges."""
@@ -408,12 +419,6 @@ def _identity(path: str) -> tuple[int, int] | None:
     except OSError:
         return None
     return (st.st_dev, st.st_ino)
-
-
-def _copy(stats: LineStats) -> LineStats:
-    copy = LineStats()
-    copy.merge(stats)
-    return copy
 
 
 def run(options: Options) -> None:

@@ -38,6 +38,12 @@ class StateLocked(SlotailError):
     exit_code = 2
 
 
+class StateUnavailable(SlotailError):
+    """The state database cannot be read right now (locked, I/O error); start-up stops."""
+
+    exit_code = 1
+
+
 class CorruptCheckpoint(SlotailError):
     """The checkpoint failed its checksum or could not be decoded."""
 
@@ -106,6 +112,12 @@ class StateDB:
             found = self._db.execute(
                 'SELECT source, path, dev, ino, "offset", head_len, head_hash, tail_hash FROM positions'
             ).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such" not in str(exc):  # locked, I/O error: not corruption, and maybe passing
+                raise StateUnavailable(f"cannot read {self.path}: {exc}") from None
+            raise CorruptCheckpoint(
+                f"{self.path} is not a slotail checkpoint of this version: {exc}"
+            ) from None
         except sqlite3.DatabaseError as exc:
             raise CorruptCheckpoint(f"cannot read {self.path}: {exc}") from None
         if row is None:

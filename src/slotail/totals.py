@@ -32,6 +32,15 @@ class Totals:
             if count:
                 self.events[(slo, outcome)] += count
 
+    def line_stats(self) -> LineStats:
+        """Lines over every source, as the JSON document reports them."""
+        stats = LineStats()
+        stats.parsed = sum(n for (_, result), n in self.lines.items() if result == "parsed")
+        stats.unmatched = sum(n for (_, result), n in self.lines.items() if result == "unmatched")
+        for (_, reason), n in self.invalid.items():
+            stats.invalid[reason] += n
+        return stats
+
     def copy(self) -> Totals:
         return Totals(
             Counter(self.events),

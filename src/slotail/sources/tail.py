@@ -16,6 +16,7 @@ from slotail.sources.archive import RawBatch
 from slotail.sources.lines import LineSplitter
 
 HEAD_BYTES = 1024  # fingerprint size at both ends of what has been read
+COPY_MIN_HEAD = 64  # a file is taken for another's copy only on at least this much shared head
 SCAN_BACK = 1 << 16  # block size when looking backwards for the last newline
 Key = tuple[int, int]  # (st_dev, st_ino)
 
@@ -57,6 +58,7 @@ class TailStats:
     files_closed: int = 0
     resumed: int = 0
     resume_mismatches: int = 0
+    copies: int = 0  # new files found to be copies of open ones
     errors: dict[str, int] = field(default_factory=dict)
 
 
@@ -197,7 +199,7 @@ class Tailer:
         if now - self._scanned_at >= self._rescan_s:
             self._rescan(now)
         batches = [self._read(f, now) for f in list(self._files.values())]
-        self._reap(now)
+        batches += self._reap(now)
         return [batch for batch in batches if batch is not None]
 
     def positions(self) -> list[Position]:
@@ -279,11 +281,30 @@ class Tailer:
             f = _File(source, path, fd, (st.st_dev, st.st_ino), self._max_line, now)
             if at_end:
                 self._skip_to_end(f, st.st_size)
+            else:
+                self._start_copy(f, st.st_size)
         except OSError as exc:
             self._error(exc)
             os.close(fd)
             return
         self._track(f)
+
+    def _start_copy(self, f: _File, size: int) -> None:
+        """A new file holding an open file's content (copytruncate's copy under the glob) starts where
+        that file has been read to, or at its end if it is an older snapshot: never at 0."""
+        for g in list(self._files.values()):
+            if len(g.head) < COPY_MIN_HEAD or g.key == f.key:
+                continue
+            pos = g.position()
+            tail = _matches(f.fd, pos)
+            if tail is not None:
+                f.restart(pos.offset, os.pread(f.fd, len(g.head), 0), tail)
+            elif size < pos.offset and os.pread(f.fd, len(g.head), 0) == g.head:
+                self._skip_to_end(f, size)
+            else:
+                continue
+            self.stats.copies += 1
+            return
 
     def _skip_to_end(self, f: _File, size: int) -> None:
         """Start just after the last newline, so a partial last line is still read once completed."""
@@ -410,12 +431,20 @@ class Tailer:
             data = os.pread(f.fd, self._chunk, 0)
         return data
 
-    def _reap(self, now: float) -> None:
-        """Close files that left the watched paths and have been idle at EOF for the grace period."""
+    def _reap(self, now: float) -> list[RawBatch | None]:
+        """Close files that left the watched paths and idled at EOF for the grace period.
+
+        Nothing will complete their last line now, so it ends at EOF, as in an archive.
+        """
+        batches: list[RawBatch | None] = []
         for key, f in list(self._files.items()):
             if not f.watched and f.at_eof and now - f.active_at >= self._grace_s:
+                lines, too_long = f.splitter.finish(), f.too_long()
+                if lines or too_long:
+                    batches.append(RawBatch(f.source, lines, too_long, f.offset))
                 self.finished.append(f.position())
                 self._close(key)
+        return batches
 
     def _close(self, key: Key) -> None:
         f = self._files.pop(key)
