@@ -182,6 +182,15 @@ def _diagnostics(result: BackfillResult) -> dict[str, Any]:
     }
 
 
+@cli.command()
+@config_option
+def rules(config_path: Path) -> None:
+    """Print Prometheus recording and alerting rules (YAML) computing every SLO fleet-wide."""
+    from slotail.outputs.rules import render
+
+    click.echo(render(load_config(config_path)), nl=False)
+
+
 def _listen(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:

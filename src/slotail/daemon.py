@@ -155,6 +155,7 @@ class Daemon:
             self.ledger = Ledger.from_json(checkpoint.extra.get("ledger", []))
             resume = checkpoint.positions
             logger.info("restored checkpoint", extra={"series": kept, "files": len(resume)})
+        self.totals.declare(self.runtime.names)
         self.tailer = self._tailer(resume)
         globs = [*self.options.backfill, *(g for s in self.runtime.config.sources for g in s.backfill)]
         if globs:
@@ -408,6 +409,7 @@ class Daemon:
             self.runtime = fresh
             self.tailer = self._tailer(positions)
         self.runtime = fresh
+        self.totals.declare(fresh.names)
         self._dirty = self._full_checkpoint = True
         self._tick()
         logger.info("reloaded config", extra={"slos": len(config.slos), "kept_state": kept})

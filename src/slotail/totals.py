@@ -27,6 +27,12 @@ class Totals:
         for reason, count in stats.invalid.items():
             self.invalid[(source, reason)] += count
 
+    def declare(self, slos: list[str]) -> None:
+        """Give every SLO all its outcome counters from the start, at 0 (no gaps for rate())."""
+        for slo in slos:
+            for outcome in NAMES:
+                self.events[(slo, outcome)] += 0
+
     def add_events(self, slo: str, counts: list[int]) -> None:
         for outcome, count in zip(NAMES, counts, strict=True):
             if count:
