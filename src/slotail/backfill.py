@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from slotail.classify import Observations
 from slotail.config import Config
 from slotail.engine import Engine, ManualClock, WallClock
-from slotail.engine.engine import build_store
+from slotail.engine.engine import Evaluation, build_store
 from slotail.engine.snapshot import Snapshot
 from slotail.errors import SourceError
 from slotail.pipeline import LineStats, Pipeline, parser_for
@@ -137,13 +138,16 @@ class Backfill:
         on_progress: Callable[[int], None] | None = None,
         store: Store | None = None,
         pipeline: Pipeline | None = None,
+        on_evaluation: Callable[[Evaluation], None] | None = None,
     ) -> None:
-        """`store` and `pipeline` may be a running sidecar's, for a warm start."""
+        """`store` and `pipeline` may be a running sidecar's, for a warm start; `on_evaluation`
+        sees every window of every SLO at each step (for OpenMetrics export)."""
         self.config = config
         self.step_us = step_s * US
         self.at_us = at_us
         self.lateness_us = lateness_s * US
         self.on_progress = on_progress
+        self.on_evaluation = on_evaluation
         self.pipeline = pipeline if pipeline is not None else Pipeline(config)
         self.lines = LineStats()
         self.store = store if store is not None else build_store(config)
@@ -227,9 +231,12 @@ class Backfill:
         start = self._evaluated + step if self._evaluated is not None else -(-self._first // step) * step
         for chunk_start in range(start, until_us + 1, step * EVAL_CHUNK):
             chunk_end = min(chunk_start + step * EVAL_CHUNK, until_us + 1)
-            times = np.arange(chunk_start, chunk_end, step, dtype=np.int64)
-            self.engine.evaluate_alerts(times)
-            self._evaluated = int(times[-1])
+            self._evaluate(np.arange(chunk_start, chunk_end, step, dtype=np.int64))
         if final and self._evaluated != until_us and until_us >= self._first:
-            self.engine.evaluate_alerts(np.array([until_us], np.int64))
-            self._evaluated = until_us
+            self._evaluate(np.array([until_us], np.int64))
+
+    def _evaluate(self, times: npt.NDArray[np.int64]) -> None:
+        evaluation = self.engine.evaluate_alerts(times, every_window=self.on_evaluation is not None)
+        if self.on_evaluation is not None:
+            self.on_evaluation(evaluation)
+        self._evaluated = int(times[-1])

@@ -139,6 +139,13 @@ def _progress(
     help="How far out of order lines may be before an alert step is evaluated without them.",
 )
 @click.option(
+    "--openmetrics",
+    "openmetrics",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="OUT",
+    help="Also write every step's metrics, timestamped, as OpenMetrics (for promtool tsdb import).",
+)
+@click.option(
     "--progress/--no-progress",
     default=None,
     help="Progress bar on stderr. [default: when stderr is a terminal]",
@@ -152,18 +159,24 @@ def backfill(
     step_s: int,
     fmt: str,
     lateness_s: int,
+    openmetrics: Path | None,
     progress: bool | None,
     logfiles: tuple[str, ...],
 ) -> None:
     """Replay log files (plain, .gz, .zst, in any order) and report every SLO in event time."""
+    from slotail.outputs.openmetrics import OpenMetricsWriter
+
     config = load_config(config_path)
     paths = list(logfiles)
     show = sys.stderr.isatty() if progress is None else progress
     bar, on_progress = _progress(paths, show)
     with bar:
-        result = Backfill(
-            config, step_s=step_s, at_us=at_us, lateness_s=lateness_s, on_progress=on_progress
-        ).run(paths)
+        run = Backfill(config, step_s=step_s, at_us=at_us, lateness_s=lateness_s, on_progress=on_progress)
+        writer = OpenMetricsWriter(run.engine) if openmetrics is not None else None
+        run.on_evaluation = writer.add if writer is not None else None
+        result = run.run(paths)
+    if writer is not None and openmetrics is not None:
+        writer.write(openmetrics)
     _report(result, fmt)
     for error in result.diagnostics.source_errors:
         logger.warning("source error", extra={"error": error})

@@ -34,13 +34,18 @@ class AlertTracker:
         self._intervals: deque[list[int | None]] = deque(maxlen=MAX_INTERVALS)
         self.last_us: int | None = None
 
-    def observe(self, times_us: npt.NDArray[np.int64], condition: npt.NDArray[np.bool_]) -> None:
-        """Advance through evaluations at increasing times (any not after the last one are skipped)."""
-        if self.last_us is not None:
-            later = times_us > self.last_us
-            times_us, condition = times_us[later], condition[later]
+    def observe(
+        self, times_us: npt.NDArray[np.int64], condition: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.bool_]:
+        """Advance through evaluations at increasing times; returns whether active at each.
+
+        Times not after the last evaluation are skipped (and reported with the current state).
+        """
+        stale = np.zeros(len(times_us), bool) if self.last_us is None else times_us <= self.last_us
+        result = np.full(len(times_us), self.active)
+        times_us, condition = times_us[~stale], condition[~stale]
         if not len(times_us):
-            return
+            return result
         previous = np.r_[self._holding_since is not None, condition[:-1]]
         starts = condition & ~previous
         start_at = np.where(starts, np.arange(len(condition)), -1)
@@ -48,9 +53,11 @@ class AlertTracker:
         carried = self._holding_since if self._holding_since is not None else 0
         run_start = np.where(latest_start >= 0, times_us[np.maximum(latest_start, 0)], carried)
         active = condition & (times_us - run_start >= self.rule.for_s * US)
+        result[~stale] = active
         self._record(times_us, active)
         self._holding_since = int(run_start[-1]) if condition[-1] else None
         self.last_us = int(times_us[-1])
+        return result
 
     def _record(self, times_us: npt.NDArray[np.int64], active: npt.NDArray[np.bool_]) -> None:
         before = np.r_[self.active, active[:-1]]

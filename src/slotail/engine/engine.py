@@ -18,6 +18,7 @@ from slotail.timeutil import US, format_duration, month_seconds, month_start_us
 
 Int64s = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,15 @@ class Window:
 
     def length_s(self, at_us: int) -> int:
         return self.seconds if self.seconds is not None else month_seconds(at_us)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What one round of alert evaluation read and decided, per time."""
+
+    times_us: Int64s
+    counts: dict[Window, Int64s]  # window -> (times, series, 3)
+    active: dict[tuple[int, str], Bools]  # (series, alert) -> active at each time
 
 
 @dataclass(frozen=True)
@@ -116,27 +126,38 @@ class Engine:
         """Counters of every series over `window` ending at each time: shape (n, series, 3)."""
         return self.store.window_counts(self._tier(window), window.starts(times_us), times_us)
 
-    def evaluate_alerts(self, times_us: Int64s) -> None:
-        """Advance every alert through evaluations at these increasing times."""
-        if not len(times_us):
-            return
-        cache: dict[Window, Int64s] = {}
+    def evaluate_alerts(self, times_us: Int64s, every_window: bool = False) -> Evaluation:
+        """Advance every alert through evaluations at these increasing times.
 
-        def burn(plan: Plan, seconds: int) -> tuple[Floats, Int64s]:
-            window = _window(seconds)
+        The result holds the counters of the windows read (all of every SLO's with
+        `every_window`) and each alert's state at each time.
+        """
+        cache: dict[Window, Int64s] = {}
+        active: dict[tuple[int, str], Bools] = {}
+
+        def window_counts(window: Window) -> Int64s:
             if window not in cache:
                 cache[window] = self.counts(window, times_us)
-            data = cache[window][:, plan.sid]
+            return cache[window]
+
+        def burn(plan: Plan, seconds: int) -> tuple[Floats, Int64s]:
+            data = window_counts(_window(seconds))[:, plan.sid]
             good, bad = data[:, GOOD], data[:, BAD]
             return burn_rates(good, bad, plan.budget_ratio)[1], good + bad
 
-        for plan in self.plans:
-            for rule in plan.rules:
-                long_burn, long_events = burn(plan, rule.long_s)
-                condition = reaches(long_burn, rule.factor) & (long_events >= rule.min_events)
-                if rule.short_s:
-                    condition &= reaches(burn(plan, rule.short_s)[0], rule.factor)
-                self.trackers[(plan.sid, rule.name)].observe(times_us, condition)
+        if len(times_us):
+            for plan in self.plans:
+                for rule in plan.rules:
+                    long_burn, long_events = burn(plan, rule.long_s)
+                    condition = reaches(long_burn, rule.factor) & (long_events >= rule.min_events)
+                    if rule.short_s:
+                        condition &= reaches(burn(plan, rule.short_s)[0], rule.factor)
+                    tracker = self.trackers[(plan.sid, rule.name)]
+                    active[(plan.sid, rule.name)] = tracker.observe(times_us, condition)
+                if every_window:
+                    for window in plan.windows:
+                        window_counts(window)
+        return Evaluation(times_us, cache, active)
 
     def tick(self) -> None:
         """Live mode: evaluate alerts once, at the clock's now."""

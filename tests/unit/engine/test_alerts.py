@@ -39,12 +39,14 @@ def test_intervals_follow_the_rule_however_evaluations_are_chunked(conditions, f
     """Feeding steps in chunks gives the same intervals as a plain loop over all steps."""
     times = [i * STEP for i in range(len(conditions))]
     tracker = AlertTracker(rule(for_s))
+    states: list[bool] = []
     i = 0
     while i < len(times):
         j = i + data.draw(st.integers(min_value=1, max_value=10))
-        tracker.observe(np.array(times[i:j], np.int64), np.array(conditions[i:j], bool))
+        states += tracker.observe(np.array(times[i:j], np.int64), np.array(conditions[i:j], bool)).tolist()
         i = j
     expected = reference(times, conditions, for_s)
+    assert states == [any(s <= t and (e is None or t < e) for s, e in expected) for t in times]
     assert tracker.intervals == tuple(Interval(s, e) for s, e in expected)
     assert tracker.active == bool(expected and expected[-1][1] is None)
 
