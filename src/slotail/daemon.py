@@ -32,6 +32,7 @@ from slotail.engine.engine import build_plans, build_store
 from slotail.engine.snapshot import Snapshot
 from slotail.errors import SlotailError
 from slotail.ledger import EVERYTHING, Entry, Ledger
+from slotail.outputs.alertmanager import AlertmanagerPusher
 from slotail.outputs.http import Endpoints, make_app
 from slotail.outputs.prometheus import View, registry_for
 from slotail.pipeline import LineStats, Pipeline
@@ -129,6 +130,7 @@ class Daemon:
         self.published = Published()
         self.tailer: Tailer | None = None
         self.ledger = Ledger()
+        self.pusher = self._pusher(self.runtime.config)
         self.ready = False
         self.newest_us = 0
         self._dirty = True
@@ -202,6 +204,11 @@ class Daemon:
             },
         )
 
+    def _pusher(self, config: Config) -> AlertmanagerPusher | None:
+        if config.alertmanager is None:
+            return None
+        return AlertmanagerPusher(config.alertmanager, f"http://{self.options.host}:{self.options.port}/")
+
     def _tailer(self, resume: list[Any] | None) -> Tailer:
         config = self.runtime.config
         return Tailer(config.sources, config.store.max_line_bytes, resume=resume)
@@ -226,6 +233,8 @@ class Daemon:
                 self._drain()
                 self._checkpoint(force=True)
                 self.tailer.close()
+            if self.pusher is not None:
+                await self.pusher.drain()
             await runner.cleanup()
             self.state.close()
             logger.info("stopped")
@@ -333,6 +342,10 @@ class Daemon:
         started = time.perf_counter()
         self.runtime.engine.tick()
         snapshot = self.runtime.engine.snapshot()
+        if self.pusher is not None:
+            errors = self.pusher.errors
+            self.pusher.push(self.runtime.engine.plans, snapshot)
+            self.totals.health["alertmanager_errors"] += self.pusher.errors - errors
         self.published = Published(
             self.published.totals,
             snapshot,
@@ -408,6 +421,8 @@ class Daemon:
             self.tailer.close()
             self.runtime = fresh
             self.tailer = self._tailer(positions)
+        if config.alertmanager != self.runtime.config.alertmanager:
+            self.pusher = self._pusher(config)
         self.runtime = fresh
         self.totals.declare(fresh.names)
         self._dirty = self._full_checkpoint = True

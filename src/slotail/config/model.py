@@ -290,6 +290,15 @@ class AlertRule:
     labels: tuple[tuple[str, str], ...]
 
 
+class AlertmanagerSpec(Strict):
+    """Where the sidecar pushes its active alerts (optional; Prometheus rules are the other way)."""
+
+    url: str = Field(pattern=r"^https?://[^/\s]+(/.*)?$")
+    resend: Duration = 60
+    timeout: Duration = 10
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
 class Config(Strict):
     """The whole config file."""
 
@@ -299,6 +308,7 @@ class Config(Strict):
     store: StoreSpec = StoreSpec()
     slos: list[SLO] = Field(min_length=1)
     alerts: AlertsField = None
+    alertmanager: AlertmanagerSpec | None = None
 
     @field_validator("slos")
     @classmethod

@@ -113,6 +113,12 @@ def counter_metrics(totals: Totals) -> Iterator[Metric]:
         n.TRUNCATIONS, "File truncations seen (copytruncate).", [], [((), totals.health["truncations"])]
     )
     yield _counter(
+        n.ALERTMANAGER_ERRORS,
+        "Alertmanager pushes that failed.",
+        [],
+        [((), totals.health["alertmanager_errors"])],
+    )
+    yield _counter(
         n.CHECKPOINT_ERRORS,
         "Checkpoints that failed to commit.",
         [],

@@ -21,6 +21,7 @@ import yaml
 
 from slotail import names as n
 from slotail.config.model import SLO, AlertRule, Config
+from slotail.outputs.alerttext import BURN_ALERT, burn_annotations, burn_labels
 from slotail.timeutil import format_duration
 
 SHORT_MAX_S = 6 * 3600
@@ -83,19 +84,11 @@ def _alert(config: Config, slo: SLO, rule: AlertRule) -> dict[str, Any]:
         condition += f"\nand\n{_burn(slo, rule.short_s)} >= {rule.factor:g}"
     if rule.min_events:
         condition += f"\nand on ()\n{_events_expr(slo.name, rule.long_s)} >= {rule.min_events}"
-    windows = format_duration(rule.long_s) + (f" and {format_duration(rule.short_s)}" if rule.short_s else "")
-    alert: dict[str, Any] = {"alert": "SLOErrorBudgetBurn", "expr": condition}
+    alert: dict[str, Any] = {"alert": BURN_ALERT, "expr": condition}
     if rule.for_s:
         alert["for"] = format_duration(rule.for_s)
-    alert["labels"] = {n.SLO: slo.name, n.ALERT: rule.name, n.SEVERITY: rule.severity, **dict(rule.labels)}
-    alert["annotations"] = {
-        "summary": f"{slo.name} is burning its error budget at {rule.factor:g}x or more",
-        "description": f"{slo.name} (objective {slo.objective:g}%) burns its error budget at "
-        f"{{{{ $value | printf \"%.2f\" }}}}x over {windows}; the alert '{rule.name}' fires "
-        f"at {rule.factor:g}x.",
-        "runbook": f"Look at what changed for {slo.name} in the last {format_duration(rule.long_s)}; "
-        "the slotail status page shows the burn rate per window.",
-    }
+    alert["labels"] = burn_labels(slo, rule)
+    alert["annotations"] = burn_annotations(slo, rule, '{{ $value | printf "%.2f" }}')
     return alert
 
 
