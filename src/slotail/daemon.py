@@ -346,11 +346,9 @@ class Daemon:
             errors = self.pusher.errors
             self.pusher.push(self.runtime.engine.plans, snapshot)
             self.totals.health["alertmanager_errors"] += self.pusher.errors - errors
+        gauges = {n.TICK_DURATION: time.perf_counter() - started, n.STORE_BYTES: self.runtime.store.nbytes()}
         self.published = Published(
-            self.published.totals,
-            snapshot,
-            self.published.lines,
-            {**self.published.gauges, n.TICK_DURATION: time.perf_counter() - started},
+            self.published.totals, snapshot, self.published.lines, {**self.published.gauges, **gauges}
         )
 
     def _checkpoint(self, force: bool = False) -> None:

@@ -24,6 +24,7 @@ CHECKPOINT_ERRORS = "slotail_checkpoint_errors"
 ALERTMANAGER_ERRORS = "slotail_alertmanager_push_errors"
 TICK_DURATION = "slotail_tick_duration_seconds"
 FILES_OPEN = "slotail_files_open"
+STORE_BYTES = "slotail_store_bytes"
 BUILD_INFO = "slotail_build_info"
 
 # Labels.

@@ -143,6 +143,7 @@ class SlotailCollector(Collector):
             n.CHECKPOINT_DURATION: "Seconds the last checkpoint commit took.",
             n.TICK_DURATION: "Seconds the last engine tick took.",
             n.FILES_OPEN: "Log files open for reading.",
+            n.STORE_BYTES: "Bytes in the store's arrays (histograms grow until their rings are full).",
         }
         for name, doc in docs.items():
             yield _gauge(name, doc, [], [((), view.gauges.get(name))])

@@ -38,7 +38,7 @@ class HdrLayout:
         index: npt.NDArray[np.int64] = ((bucket + 1) << self._half_mag) + sub_bucket - self._half
         return index
 
-    def dense(self, indexes: npt.NDArray[np.uint16], weights: npt.NDArray[np.int64]) -> Counts:
+    def dense(self, indexes: npt.NDArray[np.uint16], weights: npt.NDArray[np.uint32]) -> Counts:
         """A dense counts array from sparse (index, count) pairs."""
         return np.bincount(indexes, weights=weights, minlength=self.counts_len).astype(np.int64)
 
@@ -60,7 +60,8 @@ class HdrLayout:
         return result
 
 
-Sparse = tuple[npt.NDArray[np.uint16], npt.NDArray[np.int64]]  # sorted unique indexes, their counts
+# Sorted unique counts indexes and their counts: 6 bytes an entry (a bucket's count stays under 2**32).
+Sparse = tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint32]]
 
 
 def merge_sparse(a: Sparse, b: Sparse) -> Sparse:
@@ -68,10 +69,10 @@ def merge_sparse(a: Sparse, b: Sparse) -> Sparse:
     indexes = np.concatenate((a[0], b[0]))
     counts = np.concatenate((a[1], b[1]))
     unique, inverse = np.unique(indexes, return_inverse=True)
-    return unique, np.bincount(inverse, weights=counts).astype(np.int64)
+    return unique, np.bincount(inverse, weights=counts).astype(np.uint32)
 
 
 def sparse_from(indexes: npt.NDArray[np.int64]) -> Sparse:
     """A sparse histogram of individual recordings (counts indexes fit in 16 bits)."""
     unique, counts = np.unique(indexes, return_counts=True)
-    return unique.astype(np.uint16), counts.astype(np.int64)
+    return unique.astype(np.uint16), counts.astype(np.uint32)

@@ -49,7 +49,7 @@ def decode_hist(data: bytes) -> dict[int, Sparse]:
     sids, sizes = header[1 : 1 + n].tolist(), header[1 + n :]
     start, total = 8 * (1 + 2 * n), int(sizes.sum())
     indexes = np.frombuffer(data, np.uint16, count=total, offset=start).copy()
-    counts = np.frombuffer(data, np.int64, count=total, offset=start + 2 * total).copy()
+    counts = np.frombuffer(data, np.int64, count=total, offset=start + 2 * total).astype(np.uint32)
     ends = np.cumsum(sizes)
     starts, ends = (ends - sizes).tolist(), ends.tolist()
     return {sid: (indexes[a:b], counts[a:b]) for sid, a, b in zip(sids, starts, ends, strict=True)}

@@ -89,6 +89,14 @@ class Store:
         weights = np.concatenate([p[1] for p in parts])
         return self.hdr.dense(indexes, weights)
 
+    def nbytes(self) -> int:
+        """Bytes the store's arrays hold (counters, tags and histograms; Python object overhead aside)."""
+        total = 0
+        for ring in self.rings:
+            total += ring.counts.nbytes + ring.tags.nbytes
+            total += sum(i.nbytes + c.nbytes for slot in ring.hist for i, c in slot.values())
+        return total
+
     def merge(self, other: Store) -> None:
         """Fold a store of the same layout into this one (parallel workers, restored state)."""
         if other.layout != self.layout or other.n_series != self.n_series:
