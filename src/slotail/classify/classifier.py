@@ -11,12 +11,18 @@ import numpy as np
 import numpy.typing as npt
 
 from slotail.classify.match import Predicate, compile_expr
+from slotail.config.expr import fields_read
 from slotail.config.model import SLO, Config, LatencySpec, SLIKind
 from slotail.outcomes import BAD, EXCLUDED, GOOD
 from slotail.parse.lines import MISSING, ParsedBatch, field_getter
 
 Outcome = tuple[int, int]  # (outcome, latency in µs or -1)
 Rule = Callable[[dict[str, Any]], Outcome | None]
+Decide = Callable[[dict[str, Any]], int | None]  # an outcome, TIMED, or None when not an event
+Int64s = npt.NDArray[np.int64]
+
+TIMED = 3  # an event whose latency decides its outcome (the classes' own marker, never stored)
+MAX_CLASSES = 1 << 12  # distinct per-SLO decision tuples kept; lines beyond are classified one by one
 
 LATENCY_CAP_US = float(1 << 53)  # keeps absurd latencies inside int64; the store clamps further
 _GOOD: Outcome = (GOOD, -1)
@@ -116,35 +122,190 @@ def compile_rule(slo: SLO) -> Rule:
     return _ratio_rule(compile_expr(sli.events), _optional(sli.good), _optional(sli.bad), exclude)
 
 
-class Classifier:
-    """Applies every SLO's compiled rule to each parsed object; series i is `config.slos[i]`."""
+def _latency_decision(events: Predicate, exclude: Predicate | None) -> Decide:
+    def decide(obj: dict[str, Any]) -> int | None:
+        if not events(obj):
+            return None
+        return EXCLUDED if exclude is not None and exclude(obj) else TIMED
 
-    def __init__(self, config: Config) -> None:
+    return decide
+
+
+def _outcome_decision(rule: Rule) -> Decide:
+    def decide(obj: dict[str, Any]) -> int | None:
+        found = rule(obj)
+        return None if found is None else found[0]
+
+    return decide
+
+
+def compile_decision(slo: SLO) -> Decide:
+    """An SLO's outcome from the fields its match expressions read: TIMED when the latency decides."""
+    sli = slo.sli
+    if sli.kind is SLIKind.LATENCY:
+        return _latency_decision(compile_expr(sli.events), _optional(sli.exclude))
+    return _outcome_decision(compile_rule(slo))
+
+
+def key_fields(config: Config) -> list[str]:
+    """The dotted paths every match expression of the config reads (latency fields aside), sorted."""
+    paths: set[tuple[str, ...]] = set()
+    for slo in config.slos:
+        for expr in (slo.sli.events, slo.sli.good, slo.sli.bad, slo.sli.exclude):
+            if expr is not None:
+                paths |= fields_read(expr)
+    return sorted(".".join(p) for p in paths)
+
+
+def cacheable(key: tuple[Any, ...]) -> bool:
+    """Whether a key's outcome may be shared by equal keys: not when `True == 1` could mix types."""
+    for value in key:
+        kind = type(value)
+        if kind is bool or ((kind is int or kind is float) and (value == 0 or value == 1)):
+            return False
+    return True
+
+
+class KeyClasses:
+    """Distinct per-SLO decisions, as flat numpy tables of hits (series, decision) per class."""
+
+    def __init__(self) -> None:
+        self.ids: dict[tuple[int | None, ...], int] = {}
+        self._first: list[int] = []
+        self._count: list[int] = []
+        self._sid: list[int] = []
+        self._decision: list[int] = []
+        self.tables: tuple[npt.NDArray[np.int64], ...] = ()
+
+    def intern(self, decisions: tuple[int | None, ...]) -> int:
+        """The class id of a tuple of decisions (one per SLO, None where the line is not an event)."""
+        cid = self.ids.get(decisions)
+        if cid is None:
+            cid = self.ids[decisions] = len(self.ids)
+            hits = [(sid, d) for sid, d in enumerate(decisions) if d is not None]
+            self._first.append(len(self._sid))
+            self._count.append(len(hits))
+            self._sid += [sid for sid, _ in hits]
+            self._decision += [d for _, d in hits]
+            self.tables = ()
+        return cid
+
+    def arrays(self) -> tuple[npt.NDArray[np.int64], ...]:
+        """(first hit, hit count) per class and (series, decision) per hit."""
+        if not self.tables:
+            self.tables = tuple(
+                np.array(v, np.int64) for v in (self._first, self._count, self._sid, self._decision)
+            )
+        return self.tables
+
+
+class Classifier:
+    """Applies every SLO's compiled rule to each parsed object; series i is `config.slos[i]`.
+
+    Lines are classified by key, the values of the fields the match expressions
+    read: each distinct key is evaluated once and cached (up to `cache_size`
+    keys); latencies are then compared with thresholds in numpy.
+    """
+
+    def __init__(self, config: Config, cache_size: int = 1 << 14) -> None:
         self.rules = [(i, compile_rule(slo)) for i, slo in enumerate(config.slos)]
+        self.decisions = [compile_decision(slo) for slo in config.slos]
+        self.latency = {i: slo.sli.latency for i, slo in enumerate(config.slos) if slo.sli.latency}
+        self.fields = key_fields(config)
+        self.getters = [field_getter(f) for f in self.fields]
+        self.flat = all("." not in f for f in self.fields)
+        self.cache: dict[tuple[Any, ...], int] = {}
+        self.cache_size = cache_size
+        self.classes = KeyClasses()
 
     def classify(self, batch: ParsedBatch) -> Observations:
-        series: list[int] = []
-        stamps: list[int] = []
-        outcomes: list[int] = []
-        latencies: list[int] = []
-        unmatched = 0
-        rules = self.rules
-        for obj, ts in zip(batch.events, batch.ts_us, strict=True):
-            hit = False
-            for sid, rule in rules:
-                found = rule(obj)
-                if found is not None:
-                    series.append(sid)
-                    stamps.append(ts)
-                    outcomes.append(found[0])
-                    latencies.append(found[1])
-                    hit = True
-            if not hit:
-                unmatched += 1
-        return Observations(
-            np.array(series, np.int32),
-            np.array(stamps, np.int64),
-            np.array(outcomes, np.int8),
-            np.array(latencies, np.int64),
-            unmatched,
+        cids = self._class_ids(batch.events)
+        line, sid, decision, per_line = self._hits(cids)
+        outcome, latency = self._resolve(batch, line, sid, decision)
+        unmatched = int(np.count_nonzero((per_line == 0) & (cids >= 0)))
+        slow = np.flatnonzero(cids < 0)
+        if len(slow):
+            extra, missed = self._one_by_one(batch, slow)
+            line, sid, outcome, latency = (
+                np.concatenate(p) for p in zip((line, sid, outcome, latency), extra, strict=True)
+            )
+            order = np.argsort(line, kind="stable")
+            line, sid, outcome, latency = line[order], sid[order], outcome[order], latency[order]
+            unmatched += missed
+        ts = np.array(batch.ts_us, np.int64)
+        return Observations(sid.astype(np.int32), ts[line], outcome.astype(np.int8), latency, unmatched)
+
+    def _hits(self, cids: Int64s) -> tuple[Int64s, Int64s, Int64s, Int64s]:
+        """(line, series, decision) of every hit of the cached classes, and the hits per line."""
+        first, count, hit_sid, hit_decision = self.classes.arrays()
+        per_line = np.where(cids < 0, 0, count[np.maximum(cids, 0)]) if len(count) else np.zeros_like(cids)
+        line = np.repeat(np.arange(len(cids)), per_line)
+        within = np.arange(len(line)) - np.repeat(np.cumsum(per_line) - per_line, per_line)
+        hit = first[cids[line]] + within
+        return line, hit_sid[hit], hit_decision[hit], per_line
+
+    def _class_ids(self, events: list[dict[str, Any]]) -> Int64s:
+        """Each object's class id, or -1 where it must be classified on its own."""
+        cache, fields, getters, ids = self.cache, self.fields, self.getters, list[int]()
+        missing = (MISSING,) * len(fields)
+        add, miss, flat = ids.append, self._miss, self.flat
+        for obj in events:
+            key = tuple(map(obj.get, fields, missing)) if flat else tuple([get(obj) for get in getters])
+            try:
+                cid = cache.get(key)
+            except TypeError:  # an unhashable value (a list or object)
+                cid = -1
+            add(miss(key, obj) if cid is None else cid)
+        return np.array(ids, np.int64)
+
+    def _miss(self, key: tuple[Any, ...], obj: dict[str, Any]) -> int:
+        if len(self.classes.ids) >= MAX_CLASSES:
+            return -1
+        cid = self.classes.intern(tuple(decide(obj) for decide in self.decisions))
+        if len(self.cache) < self.cache_size and cacheable(key):
+            self.cache[key] = cid
+        return cid
+
+    def _resolve(
+        self, batch: ParsedBatch, line: Int64s, sid: Int64s, decision: Int64s
+    ) -> tuple[Int64s, Int64s]:
+        """(outcome, latency µs) of the cached hits, reading latencies where they decide."""
+        outcome = decision.copy()
+        latency = np.full(len(line), -1, np.int64)
+        timed = decision == TIMED
+        if timed.any():
+            for series, spec in self.latency.items():
+                which = np.flatnonzero(timed & (sid == series))
+                if len(which):
+                    outcome[which], latency[which] = self._latencies(batch, line[which], spec)
+        return outcome, latency
+
+    @staticmethod
+    def _latencies(batch: ParsedBatch, lines: Int64s, spec: LatencySpec) -> tuple[Int64s, Int64s]:
+        """(outcome, latency µs) of timed events, exactly as the per-line latency rule decides them."""
+        get, events, nan = field_getter(spec.field), batch.events, math.nan
+        raw = [get(events[i]) for i in lines.tolist()]
+        values = np.array([v if type(v) is float or type(v) is int else nan for v in raw], np.float64)
+        usable = (values >= 0) & (values < math.inf)
+        outcome = np.where(usable, np.where(values > spec.threshold, BAD, GOOD), EXCLUDED)
+        scaled = np.rint(np.minimum(np.where(usable, values, 0.0) * spec.scale_to_us, LATENCY_CAP_US))
+        return outcome, np.where(usable, scaled.astype(np.int64), -1)
+
+    def _one_by_one(
+        self, batch: ParsedBatch, slow: Int64s
+    ) -> tuple[tuple[Int64s, Int64s, Int64s, Int64s], int]:
+        """(line, series, outcome, latency) of lines classified by the per-line rules, and how many missed."""
+        hits = [
+            (i, sid, found)
+            for i in slow.tolist()
+            for sid, rule in self.rules
+            if (found := rule(batch.events[i]))
+        ]
+        missed = len(slow) - len({i for i, _, _ in hits})
+        columns = (
+            [i for i, _, _ in hits],
+            [sid for _, sid, _ in hits],
+            [found[0] for _, _, found in hits],
+            [found[1] for _, _, found in hits],
         )
+        return tuple(np.array(c, np.int64) for c in columns), missed  # type: ignore[return-value]

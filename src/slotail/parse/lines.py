@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from slotail.parse.timestamps import to_epoch_us
+from slotail.parse.timestamps import MAX_US, MS_THRESHOLD, to_epoch_us
 
 BOM = b"\xef\xbb\xbf"
 
@@ -23,6 +23,7 @@ BAD_TIMESTAMP = "bad_timestamp"
 REASONS = (TOO_LONG, BAD_UTF8, BAD_JSON, NOT_OBJECT, NO_TIMESTAMP, BAD_TIMESTAMP)
 
 MISSING = object()
+MS_MIN, MS_MAX = MS_THRESHOLD, MAX_US // 1000  # epoch milliseconds that need no further checks
 
 
 @dataclass
@@ -64,40 +65,57 @@ def _json_reason(line: bytes) -> str:
     return BAD_JSON
 
 
+def _retry(line: bytes, invalid: Counter[str]) -> object:
+    """A line orjson refused: decoded after dropping a BOM, or MISSING when blank or counted invalid."""
+    if line[:3] == BOM:
+        line = line[3:]
+    if not line.strip():
+        return MISSING  # an empty line is not counted
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        invalid[_json_reason(line)] += 1
+        return MISSING
+
+
 class Parser:
     """Turns raw lines into timestamped objects; never raises on a line's content."""
 
     def __init__(self, timestamp_field: str = "timestamp", naive_utc: bool = False) -> None:
         self._get_ts = field_getter(timestamp_field)
+        self._ts_key = timestamp_field if "." not in timestamp_field else None
         self._naive_utc = naive_utc
 
     def parse(self, lines: list[bytes], too_long: int = 0) -> ParsedBatch:
+        # One tight loop: orjson only fails on BOM, blank and invalid lines, which `_retry` sorts out.
         batch = ParsedBatch()
         if too_long:
             batch.invalid[TOO_LONG] += too_long
         events, stamps, invalid = batch.events, batch.ts_us, batch.invalid
-        loads, get_ts, naive_utc = orjson.loads, self._get_ts, self._naive_utc
+        loads, decode_error, get_ts, ts_key = orjson.loads, orjson.JSONDecodeError, self._get_ts, self._ts_key
+        add_event, add_stamp, naive_utc = events.append, stamps.append, self._naive_utc
         for line in lines:
-            if line[:3] == BOM:
-                line = line[3:]
-            if not line.strip():
-                continue  # an empty line is not counted
             try:
                 obj = loads(line)
-            except orjson.JSONDecodeError:
-                invalid[_json_reason(line)] += 1
-                continue
+            except decode_error:
+                obj = _retry(line, invalid)
+                if obj is MISSING:
+                    continue
             if type(obj) is not dict:
                 invalid[NOT_OBJECT] += 1
                 continue
-            raw_ts = get_ts(obj)
-            if raw_ts is MISSING or raw_ts is None:
+            raw_ts = obj.get(ts_key, MISSING) if ts_key is not None else get_ts(obj)
+            if type(raw_ts) is int and MS_MIN <= raw_ts <= MS_MAX:
+                ts = raw_ts * 1000  # the common case, epoch milliseconds
+            elif raw_ts is MISSING or raw_ts is None:
                 invalid[NO_TIMESTAMP] += 1
                 continue
-            ts = to_epoch_us(raw_ts, naive_utc)
-            if ts is None:
-                invalid[BAD_TIMESTAMP] += 1
-                continue
-            events.append(obj)
-            stamps.append(ts)
+            else:
+                parsed = to_epoch_us(raw_ts, naive_utc)
+                if parsed is None:
+                    invalid[BAD_TIMESTAMP] += 1
+                    continue
+                ts = parsed
+            add_event(obj)
+            add_stamp(ts)
         return batch

@@ -13,29 +13,35 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @lru_cache(maxsize=1 << 16)
-def _prefix_seconds(prefix: str) -> int | None:
-    """Epoch seconds of `YYYY-MM-DDTHH:MM:SS` read as UTC, or None; cached since logs repeat it."""
-    if len(prefix) != 19 or prefix[4] != "-" or prefix[7] != "-" or prefix[10] not in "Tt ":
+def _minute_seconds(prefix: str) -> int | None:
+    """Epoch seconds of `YYYY-MM-DDTHH:MM` read as UTC, or None; cached since logs repeat it."""
+    if (
+        len(prefix) != 16
+        or prefix[4] != "-"
+        or prefix[7] != "-"
+        or prefix[10] not in "Tt "
+        or prefix[13] != ":"
+    ):
         return None
-    if prefix[13] != ":" or prefix[16] != ":":
+    parts = [prefix[0:4], prefix[5:7], prefix[8:10], prefix[11:13], prefix[14:16]]
+    if not all(p.isdigit() and p.isascii() for p in parts):
         return None
     try:
-        parts = [
-            prefix[0:4],
-            prefix[5:7],
-            prefix[8:10],
-            prefix[11:13],
-            prefix[14:16],
-            prefix[17:19],
-        ]
-        if not all(p.isdigit() and p.isascii() for p in parts):
-            return None
-        y, mo, d, h, mi, s = (int(p) for p in parts)
-        when = datetime(y, mo, d, h, mi, s, tzinfo=UTC)
+        y, mo, d, h, mi = (int(p) for p in parts)
+        when = datetime(y, mo, d, h, mi, tzinfo=UTC)
     except ValueError:
         return None
     delta = when - _EPOCH
     return delta.days * 86400 + delta.seconds
+
+
+def _prefix_seconds(prefix: str) -> int | None:
+    """Epoch seconds of `YYYY-MM-DDTHH:MM:SS` read as UTC, or None."""
+    second = prefix[17:19]
+    if len(prefix) != 19 or prefix[16] != ":" or not (second.isdigit() and second.isascii()) or second > "59":
+        return None
+    minute = _minute_seconds(prefix[:16])
+    return None if minute is None else minute + int(second)
 
 
 def _offset_seconds(zone: str) -> int | None:
@@ -56,6 +62,9 @@ def parse_iso(text: str, naive_utc: bool = False) -> int | None:
     if seconds is None:
         return None
     rest, micros = text[19:], 0
+    if len(rest) == 5 and rest[0] == "." and rest[4] == "Z" and rest[1:4].isdigit() and rest[1:4].isascii():
+        result = seconds * US + int(rest[1:4]) * 1000  # the common `.mmmZ`, without the general scan
+        return result if 0 <= result <= MAX_US else None
     if rest[:1] in (".", ","):
         end = 1
         while end < len(rest) and rest[end].isdigit() and rest[end].isascii():
