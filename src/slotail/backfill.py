@@ -24,6 +24,7 @@ from slotail.errors import SourceError
 from slotail.pipeline import LineStats, Pipeline, parser_for
 from slotail.sources.archive import RawBatch, read_batches
 from slotail.store import Store
+from slotail.store.layout import AHEAD_S
 from slotail.timeutil import US
 
 TAKE_SPAN_US = 60 * US  # event time taken from one source before looking at the others
@@ -54,6 +55,19 @@ class BackfillResult:
     lines: LineStats
     diagnostics: Diagnostics
     first_event_us: int | None
+
+
+def concat(parts: list[Observations]) -> Observations:
+    """Observations of several batches, in order."""
+    if len(parts) == 1:
+        return parts[0]
+    return Observations(
+        np.concatenate([p.series for p in parts]),
+        np.concatenate([p.ts_us for p in parts]),
+        np.concatenate([p.outcome for p in parts]),
+        np.concatenate([p.latency_us for p in parts]),
+        sum(p.unmatched for p in parts),
+    )
 
 
 def first_timestamp(path: str, config: Config) -> float:
@@ -158,6 +172,12 @@ class Backfill:
         self._first: int | None = None
         self._latest: int | None = None
         self._evaluated: int | None = None  # last step evaluated
+        # Ingest and evaluation are deferred and done in bulk, never past what exactness allows.
+        self._buffer: list[Observations] = []
+        self._span: tuple[int, int] | None = None  # event times the buffer holds
+        self._due: int | None = None  # how far evaluation is owed
+        self._since: int | None = None  # `_due` at the last flush
+        self._defer_us = max(0, AHEAD_S * US - self.lateness_us - TAKE_SPAN_US - self.step_us)
 
     def run(self, paths: list[str], skip: dict[str, int] | None = None) -> BackfillResult:
         """Read every path (after `skip[path]` content bytes) and evaluate up to the end."""
@@ -175,6 +195,7 @@ class Backfill:
             for p in paths
         ]
         self._drain(sorted(streams, key=lambda s: s.first_us))
+        self._flush()
         at = self.at_us if self.at_us is not None else self._latest
         if at is None:
             at = WallClock().now_us()  # no events at all: report "no data" as of now
@@ -194,14 +215,45 @@ class Backfill:
             if stream.head_us == NEVER:
                 active.remove(stream)
             else:
-                self._ingest(stream.take_until(stream.head_us + TAKE_SPAN_US))
+                self._take(stream.take_until(stream.head_us + TAKE_SPAN_US))
             if self.on_progress and stream.offset != read[stream.path]:
                 self.on_progress(stream.offset - read[stream.path])
                 read[stream.path] = stream.offset
             heads = [s.head_us for s in active] + [s.first_us for s in waiting[:1]]
             low = min(heads, default=NEVER)
             if low != NEVER:
-                self._evaluate_until(int(low) - self.lateness_us)
+                self._schedule(int(low) - self.lateness_us)
+
+    def _take(self, obs: Observations) -> None:
+        """Buffer observations, flushing first if they could land differently than ingested at once."""
+        if not len(obs):
+            return
+        low, high = int(obs.ts_us.min()), int(obs.ts_us.max())
+        if self._span is not None:
+            low, high = min(low, self._span[0]), max(high, self._span[1])
+        late = self._due is not None and int(obs.ts_us.min()) <= self._due
+        if late or high - low > AHEAD_S * US:  # a late event, or a span a ring could wrap within
+            self._flush()
+            low, high = int(obs.ts_us.min()), int(obs.ts_us.max())
+        self._buffer.append(obs)
+        self._span = (low, high)
+
+    def _schedule(self, until_us: int) -> None:
+        """Owe evaluation up to `until_us`; pay once `_defer_us` of steps are owed."""
+        self._due = until_us if self._due is None else max(self._due, until_us)
+        if self._since is None:
+            self._since = self._due
+        if self._due - self._since >= self._defer_us:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Ingest the buffer and evaluate what is owed, as the per-take order would have."""
+        if self._buffer:
+            self._ingest(concat(self._buffer))
+            self._buffer, self._span = [], None
+        if self._due is not None:
+            self._evaluate_until(self._due)
+        self._since = self._due
 
     def _ingest(self, obs: Observations) -> None:
         if not len(obs):
