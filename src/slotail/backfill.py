@@ -21,11 +21,12 @@ from slotail.engine import Engine, ManualClock, WallClock
 from slotail.engine.engine import Evaluation, build_store
 from slotail.engine.snapshot import Snapshot
 from slotail.errors import SourceError
-from slotail.pipeline import LineStats, Pipeline, parser_for
-from slotail.sources.archive import RawBatch, read_batches
+from slotail.pipeline import LineStats, ObservedBatch, Pipeline, observed_batches, parser_for
+from slotail.sources.archive import read_batches
 from slotail.store import Store
 from slotail.store.layout import AHEAD_S
 from slotail.timeutil import US
+from slotail.workers import Workers
 
 TAKE_SPAN_US = 60 * US  # event time taken from one source before looking at the others
 NEVER = math.inf
@@ -57,19 +58,6 @@ class BackfillResult:
     first_event_us: int | None
 
 
-def concat(parts: list[Observations]) -> Observations:
-    """Observations of several batches, in order."""
-    if len(parts) == 1:
-        return parts[0]
-    return Observations(
-        np.concatenate([p.series for p in parts]),
-        np.concatenate([p.ts_us for p in parts]),
-        np.concatenate([p.outcome for p in parts]),
-        np.concatenate([p.latency_us for p in parts]),
-        sum(p.unmatched for p in parts),
-    )
-
-
 def first_timestamp(path: str, config: Config) -> float:
     """The first parseable timestamp in a file (infinity when there is none)."""
     parser = parser_for(config)
@@ -90,29 +78,23 @@ class Stream:
         self,
         path: str,
         first_us: float,
-        pipeline: Pipeline,
+        batches: Iterator[ObservedBatch],
         on_lines: Callable[[LineStats], None],
         on_error: Callable[[str, str], None],
-        max_line: int,
-        skip: int = 0,
     ) -> None:
         self.path = path
         self.first_us = first_us
-        self._max_line, self._skip = max_line, skip
-        self._pipeline = pipeline
+        self._batches = batches
         self._on_lines = on_lines
         self._on_error = on_error
-        self._batches: Iterator[RawBatch] | None = None
         self._pending = Observations.empty()
         self.done = False
         self.offset = 0
 
     def _fill(self) -> None:
-        if self._batches is None:
-            self._batches = read_batches(self.path, self._max_line, skip=self._skip)
         while not len(self._pending) and not self.done:
             try:
-                raw = next(self._batches)
+                batch = next(self._batches)
             except StopIteration:
                 self.done = True
                 return
@@ -120,9 +102,9 @@ class Stream:
                 self._on_error(self.path, str(exc))
                 self.done = True
                 return
-            self.offset = raw.raw_offset
-            obs, lines = self._pipeline.observe(raw)
-            self._on_lines(lines)
+            self.offset = batch.offset
+            self._on_lines(batch.lines)
+            obs = batch.observations
             order = np.argsort(obs.ts_us, kind="stable")
             self._pending = obs.select(order) if len(obs) else obs
 
@@ -153,9 +135,11 @@ class Backfill:
         store: Store | None = None,
         pipeline: Pipeline | None = None,
         on_evaluation: Callable[[Evaluation], None] | None = None,
+        workers: int = 1,
     ) -> None:
         """`store` and `pipeline` may be a running sidecar's, for a warm start; `on_evaluation`
-        sees every window of every SLO at each step (for OpenMetrics export)."""
+        sees every window of every SLO at each step (for OpenMetrics export); `workers` > 1 parses
+        and classifies large plain files in that many processes, with the same result."""
         self.config = config
         self.step_us = step_s * US
         self.at_us = at_us
@@ -163,6 +147,7 @@ class Backfill:
         self.on_progress = on_progress
         self.on_evaluation = on_evaluation
         self.pipeline = pipeline if pipeline is not None else Pipeline(config)
+        self.workers = Workers(config, workers) if workers > 1 else None
         self.lines = LineStats()
         self.store = store if store is not None else build_store(config)
         self.counted = np.zeros((self.store.n_series, 3), np.int64)  # kept events by series and outcome
@@ -181,20 +166,21 @@ class Backfill:
 
     def run(self, paths: list[str], skip: dict[str, int] | None = None) -> BackfillResult:
         """Read every path (after `skip[path]` content bytes) and evaluate up to the end."""
-        max_line = self.config.store.max_line_bytes
         streams = [
             Stream(
                 p,
                 first_timestamp(p, self.config),
-                self.pipeline,
+                self._batches(p, (skip or {}).get(p, 0)),
                 self.lines.merge,
                 self.diagnostics.source_error,
-                max_line,
-                (skip or {}).get(p, 0),
             )
             for p in paths
         ]
-        self._drain(sorted(streams, key=lambda s: s.first_us))
+        try:
+            self._drain(sorted(streams, key=lambda s: s.first_us))
+        finally:
+            if self.workers is not None:
+                self.workers.close()
         self._flush()
         at = self.at_us if self.at_us is not None else self._latest
         if at is None:
@@ -202,6 +188,12 @@ class Backfill:
         self._evaluate_until(at, final=True)
         self.clock.set(at)
         return BackfillResult(self.engine.snapshot(), self.lines, self.diagnostics, self._first)
+
+    def _batches(self, path: str, skip: int) -> Iterator[ObservedBatch]:
+        """A file's observed batches: from the worker processes when it suits them, else in-process."""
+        if self.workers is not None and self.workers.suits(path, skip):
+            return self.workers.batches(path, self.pipeline.stats)
+        return observed_batches(path, self.pipeline, self.config.store.max_line_bytes, skip)
 
     def _drain(self, waiting: list[Stream]) -> None:
         active: list[Stream] = []
@@ -249,7 +241,7 @@ class Backfill:
     def _flush(self) -> None:
         """Ingest the buffer and evaluate what is owed, as the per-take order would have."""
         if self._buffer:
-            self._ingest(concat(self._buffer))
+            self._ingest(Observations.concat(self._buffer))
             self._buffer, self._span = [], None
         if self._due is not None:
             self._evaluate_until(self._due)

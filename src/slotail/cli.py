@@ -23,6 +23,7 @@ from slotail.outputs.document import document, dumps
 from slotail.outputs.text import render_markdown, render_table
 from slotail.sources.archive import file_size
 from slotail.timeutil import parse_duration, parse_instant
+from slotail.workers import worker_count
 
 logger = logging.getLogger("slotail.cli")
 
@@ -88,6 +89,12 @@ def check(config_path: Path) -> None:
     click.echo(f"{config_path}: OK — {len(config.slos)} SLOs, {alerts} alerts")
 
 
+def _workers(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    if value != "auto" and not (value.isdigit() and int(value) >= 1):
+        raise click.BadParameter(f"expected a number of processes (1 or more) or auto; got {value!r}")
+    return worker_count(value)
+
+
 def _progress(
     paths: list[str], enabled: bool
 ) -> tuple[AbstractContextManager[Any], Callable[[int], None] | None]:
@@ -150,6 +157,14 @@ def _progress(
     default=None,
     help="Progress bar on stderr. [default: when stderr is a terminal]",
 )
+@click.option(
+    "--workers",
+    default="auto",
+    show_default=True,
+    callback=_workers,
+    metavar="N|auto",
+    help="Processes that parse and classify large plain files (auto: one per CPU); same result.",
+)
 @click.argument(
     "logfiles", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, readable=True)
 )
@@ -161,6 +176,7 @@ def backfill(
     lateness_s: int,
     openmetrics: Path | None,
     progress: bool | None,
+    workers: int,
     logfiles: tuple[str, ...],
 ) -> None:
     """Replay log files (plain, .gz, .zst, in any order) and report every SLO in event time."""
@@ -171,7 +187,14 @@ def backfill(
     show = sys.stderr.isatty() if progress is None else progress
     bar, on_progress = _progress(paths, show)
     with bar:
-        run = Backfill(config, step_s=step_s, at_us=at_us, lateness_s=lateness_s, on_progress=on_progress)
+        run = Backfill(
+            config,
+            step_s=step_s,
+            at_us=at_us,
+            lateness_s=lateness_s,
+            on_progress=on_progress,
+            workers=workers,
+        )
         writer = OpenMetricsWriter(run.engine) if openmetrics is not None else None
         run.on_evaluation = writer.add if writer is not None else None
         result = run.run(paths)

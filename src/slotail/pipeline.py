@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from slotail.classify import Classifier, Observations
 from slotail.config import Config
 from slotail.parse import Parser
-from slotail.sources.archive import RawBatch
+from slotail.sources.archive import RawBatch, read_batches
 
 
 @dataclass
@@ -53,3 +55,18 @@ class Pipeline:
         batch = LineStats(parsed.parsed, observations.unmatched, parsed.invalid)
         self.stats.merge(batch)
         return observations, batch
+
+
+class ObservedBatch(NamedTuple):
+    """One batch of a file, observed: its observations, line counts, and how far reading has got."""
+
+    observations: Observations
+    lines: LineStats
+    offset: int
+
+
+def observed_batches(path: str, pipeline: Pipeline, max_line: int, skip: int = 0) -> Iterator[ObservedBatch]:
+    """A file's batches read and observed in this process."""
+    for raw in read_batches(path, max_line, skip=skip):
+        obs, lines = pipeline.observe(raw)
+        yield ObservedBatch(obs, lines, raw.raw_offset)

@@ -50,6 +50,19 @@ class Observations:
         )
 
     @staticmethod
+    def concat(parts: list[Observations]) -> Observations:
+        """Observations of several batches, in order."""
+        if len(parts) == 1:
+            return parts[0]
+        return Observations(
+            np.concatenate([p.series for p in parts]),
+            np.concatenate([p.ts_us for p in parts]),
+            np.concatenate([p.outcome for p in parts]),
+            np.concatenate([p.latency_us for p in parts]),
+            sum(p.unmatched for p in parts),
+        )
+
+    @staticmethod
     def empty() -> Observations:
         return Observations(
             np.empty(0, np.int32),

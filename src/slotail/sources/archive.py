@@ -15,6 +15,7 @@ from slotail.errors import SourceError
 from slotail.sources.lines import LineSplitter
 
 CHUNK = 1 << 20
+BATCH_LINES = 4096  # lines per batch; backfill's worker processes cut their blocks at the same lines
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
@@ -49,7 +50,7 @@ def _open(raw: io.BufferedReader) -> io.BufferedIOBase | zstandard.ZstdDecompres
 
 
 def read_batches(
-    path: str, max_line: int, batch_lines: int = 4096, chunk: int = CHUNK, skip: int = 0
+    path: str, max_line: int, batch_lines: int = BATCH_LINES, chunk: int = CHUNK, skip: int = 0
 ) -> Iterator[RawBatch]:
     """Stream an archive's lines in batches, after `skip` content bytes; a last line may lack its newline."""
     try:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from slotail.store.hdr import Sparse, merge_sparse, sparse_from
+from slotail.store.hdr import Sparse, merge_sparse
 from slotail.store.layout import Tier
 
 NEVER = np.iinfo(np.int64).min
+HDR_WIDTH = 1 << 16  # HDR counts indexes fit in 16 bits (HdrLayout asserts it)
 
 
 class Ring:
@@ -71,13 +72,14 @@ class Ring:
         slots, series, hdr_index = slots[keep], series[keep], hdr_index[keep]
         if not len(slots):
             return
-        keys = slots.astype(np.int64) * self.counts.shape[1] + series
-        order = np.argsort(keys, kind="stable")
-        keys, hdr_index = keys[order], hdr_index[order]
-        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-        for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(keys)], strict=True):
-            slot, sid = divmod(int(keys[start]), self.counts.shape[1])
-            fresh = sparse_from(hdr_index[start:end])
+        n_series, width = self.counts.shape[1], HDR_WIDTH
+        combined = (slots.astype(np.int64) * n_series + series) * width + hdr_index
+        unique, counts = np.unique(combined, return_counts=True)  # sorted by slot, series, then index
+        groups, indexes = unique // width, (unique % width).astype(np.uint16)
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+        for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(unique)], strict=True):
+            slot, sid = divmod(int(groups[start]), n_series)
+            fresh = (indexes[start:end], counts[start:end].astype(np.uint32))
             held = self.hist[slot].get(sid)
             self.hist[slot][sid] = fresh if held is None else merge_sparse(held, fresh)
 

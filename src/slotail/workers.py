@@ -1,0 +1,205 @@
+"""Parallel parse and classify for backfill: worker processes read byte blocks of a plain file.
+
+The file is cut into blocks at newlines. A first round counts the lines each
+block holds, so that every worker can cut its lines into exactly the batches a
+single process would read (`BATCH_LINES` lines each, numbered from the start of
+the file). Each worker parses and classifies its part of those batches; the
+parent joins the parts of each batch in order. What comes out is batch for
+batch what `read_batches` + `Pipeline.observe` give, so the store, the alert
+timeline and the report do not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+from slotail.classify import Observations
+from slotail.config import Config
+from slotail.errors import SourceError
+from slotail.pipeline import LineStats, ObservedBatch, Pipeline
+from slotail.sources.archive import BATCH_LINES, RawBatch, content_head, detect
+
+BLOCK_BYTES = 4 << 20
+MIN_BLOCKS = 2  # smaller files are read in-process: starting workers would cost more
+
+
+@dataclass(frozen=True)
+class Block:
+    """Bytes [start, end) of a file; every block but the last ends just after a newline."""
+
+    start: int
+    end: int
+    last: bool
+
+
+@dataclass(frozen=True)
+class Part:
+    """The observations and line counts of one batch's lines that lie in one block."""
+
+    batch: int
+    observations: Observations
+    lines: LineStats
+
+
+def cut_blocks(path: str, size: int, block_bytes: int = BLOCK_BYTES) -> list[Block]:
+    """Blocks of about `block_bytes`, each extended to the end of the line it cuts."""
+    cuts = [0]
+    with open(path, "rb") as f:
+        while cuts[-1] + block_bytes < size:
+            f.seek(cuts[-1] + block_bytes)
+            skipped = len(f.readline())  # to just past the next newline (or to the end)
+            cuts.append(min(cuts[-1] + block_bytes + skipped, size))
+    if cuts[-1] < size:
+        cuts.append(size)
+    return [Block(a, b, b == size) for a, b in itertools.pairwise(cuts)]
+
+
+def split_block(data: bytes, block: Block, max_line: int) -> tuple[list[bytes], int]:
+    """The lines of a block as `LineSplitter` yields them, and how many were too long."""
+    lines = data.split(b"\n")
+    if not block.last or not lines[-1]:
+        lines.pop()  # after the last newline: nothing, or (at the end of the file) a line without one
+    if len(data) <= max_line or _no_long_gap(data, max_line):
+        return lines, 0
+    kept = [line for line in lines if len(line) <= max_line]
+    return kept, len(lines) - len(kept)
+
+
+def _no_long_gap(data: bytes, max_line: int) -> bool:
+    """True when every stretch of `max_line // 2` bytes holds a newline (so no line is too long)."""
+    step = max(max_line // 2, 1)
+    return all(data.find(b"\n", i, i + step) >= 0 for i in range(0, len(data), step))
+
+
+_PIPELINE: Pipeline | None = None
+_MAX_LINE = 0
+
+
+def _start(config: Config) -> None:
+    """Worker process start-up: its own pipeline."""
+    global _PIPELINE, _MAX_LINE
+    _PIPELINE, _MAX_LINE = Pipeline(config), config.store.max_line_bytes
+
+
+def _read(path: str, block: Block) -> bytes:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.pread(fd, block.end - block.start, block.start)
+    finally:
+        os.close(fd)
+
+
+def _count(path: str, block: Block) -> int:
+    """How many lines a block holds (too-long lines aside)."""
+    return len(split_block(_read(path, block), block, _MAX_LINE)[0])
+
+
+def _observe(path: str, block: Block, first_line: int) -> list[Part]:
+    """Parse and classify a block's lines, cut at the file's batch boundaries."""
+    assert _PIPELINE is not None
+    lines, too_long = split_block(_read(path, block), block, _MAX_LINE)
+    parts, i = list[Part](), 0
+    while i < len(lines) or not parts:
+        batch = (first_line + i) // BATCH_LINES
+        end = min(len(lines), (batch + 1) * BATCH_LINES - first_line)
+        obs, stats = _PIPELINE.observe(RawBatch(path, lines[i:end], too_long if not parts else 0, block.end))
+        parts.append(Part(batch, obs, stats))
+        i = end
+    return parts
+
+
+def worker_count(requested: str) -> int:
+    """`auto` (the CPUs this process may run on) or a number of worker processes."""
+    if requested == "auto":
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(int(requested), 1)
+
+
+class Workers:
+    """A pool of worker processes, each with its own pipeline for the config."""
+
+    def __init__(self, config: Config, workers: int, block_bytes: int = BLOCK_BYTES) -> None:
+        self.workers = workers
+        self.block_bytes = block_bytes
+        self._config = config
+        self._pool: ProcessPoolExecutor | None = None
+
+    def suits(self, path: str, skip: int) -> bool:
+        """Whether a file is read in parallel: a plain file of several blocks, read from its start."""
+        if self.workers < 2 or skip:
+            return False
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            return False
+        return size >= MIN_BLOCKS * self.block_bytes and detect(content_head(path, 4)) == "plain"
+
+    def batches(self, path: str, stats: LineStats) -> Iterator[ObservedBatch]:
+        """A plain file's batches, observed by the workers, in order; line counts also go to `stats`."""
+        try:
+            blocks = cut_blocks(path, os.path.getsize(path), self.block_bytes)
+            counts = list(self._executor().map(_count, [path] * len(blocks), blocks))
+        except OSError as exc:
+            raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+        firsts = [sum(counts[:i]) for i in range(len(counts))]
+        yield from _joined(self._parts(path, blocks, firsts), stats)
+
+    def _parts(self, path: str, blocks: list[Block], firsts: list[int]) -> Iterator[tuple[Part, int]]:
+        """Every block's parts, with the block's end offset; a few blocks in flight at a time."""
+        pool, pending = self._executor(), deque[tuple[Future[list[Part]], int]]()
+        for block, first in zip(blocks, firsts, strict=True):
+            pending.append((pool.submit(_observe, path, block, first), block.end))
+            if len(pending) > 2 * self.workers:
+                yield from _results(*pending.popleft())
+        while pending:
+            yield from _results(*pending.popleft())
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_start, initargs=(self._config,)
+            )
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+def _results(future: Future[list[Part]], end: int) -> Iterator[tuple[Part, int]]:
+    try:
+        parts = future.result()
+    except OSError as exc:
+        raise SourceError(f"cannot read past byte {end}: {exc.strerror or exc}") from None
+    for part in parts:
+        yield part, end
+
+
+def _joined(parts: Iterator[tuple[Part, int]], stats: LineStats) -> Iterator[ObservedBatch]:
+    """Consecutive parts of the same batch joined into one observed batch."""
+    group: list[Part] = []
+    offset = 0
+    for part, end in parts:
+        if group and part.batch != group[0].batch:
+            yield _join(group, offset, stats)
+            group = []
+        group.append(part)
+        offset = end
+    if group:
+        yield _join(group, offset, stats)
+
+
+def _join(group: list[Part], offset: int, stats: LineStats) -> ObservedBatch:
+    lines = LineStats()
+    for part in group:
+        lines.merge(part.lines)
+    stats.merge(lines)
+    return ObservedBatch(Observations.concat([p.observations for p in group]), lines, offset)
