@@ -124,9 +124,9 @@ def worker_count(requested: str) -> int:
 class Workers:
     """A pool of worker processes, each with its own pipeline for the config."""
 
-    def __init__(self, config: Config, workers: int, block_bytes: int = BLOCK_BYTES) -> None:
+    def __init__(self, config: Config, workers: int, block_bytes: int | None = None) -> None:
         self.workers = workers
-        self.block_bytes = block_bytes
+        self.block_bytes = block_bytes if block_bytes is not None else BLOCK_BYTES
         self._config = config
         self._pool: ProcessPoolExecutor | None = None
 
