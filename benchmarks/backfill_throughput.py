@@ -9,6 +9,7 @@ and appended to benchmarks/RESULTS.md unless --no-record.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import shlex
@@ -17,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +33,7 @@ ROOT = HERE.parent
 RESULTS = HERE / "RESULTS.md"
 MTAIL_PROGS = HERE / "mtail"
 ORJSON_LOOP = HERE / "orjson_loop.py"
+SLOTAIL, SLOTAIL_ONE, LOOP, MTAIL = "slotail backfill", "slotail backfill, 1 worker", "orjson loop", "mtail"
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class Run:
     wall_s: float
     cpu_s: float
     peak_rss_kib: int
+    peak_tree_pss_kib: int
     exit_code: int
     stdout: bytes
     stderr: bytes
@@ -79,12 +83,51 @@ def rss_method(gnu_time: str | None) -> str:
     )
 
 
+def tree_pss_kib(root: int) -> int:
+    """PSS (KiB) of a process and all its descendants, from /proc (0 where unreadable)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [child for child, parent in parents.items() if parent == pid]
+        tree.update(kids)
+        frontier += kids
+    return sum(
+        int(proc_field(f"/proc/{pid}/smaps_rollup", "Pss").split()[0] or 0) for pid in tree if _alive(pid)
+    )
+
+
+def _alive(pid: int) -> bool:
+    return proc_field(f"/proc/{pid}/smaps_rollup", "Pss") != "unknown"
+
+
+class TreeSampler(threading.Thread):
+    """Samples a process tree's PSS every 0.1 s; `peak` is the largest sum seen."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stop = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.1):
+            self.peak = max(self.peak, tree_pss_kib(self.pid))
+
+
 def run_child(tool: Tool, gnu_time: str | None) -> Run:
     """Run a tool to completion in the repository root: time and CPU from os.wait4, RSS from GNU time.
 
     os.wait4's ru_maxrss alone would not do: Linux carries the parent's peak RSS
     over into the child at exec, so every child would weigh at least as much as
-    this process.
+    this process. GNU time reports the largest single process; the whole tree's
+    PSS (parent and worker processes, shared pages split between them) is sampled
+    every 0.1 s.
     """
     with (
         tempfile.TemporaryFile() as out,
@@ -94,8 +137,12 @@ def run_child(tool: Tool, gnu_time: str | None) -> Run:
         argv = tool.argv if gnu_time is None else [gnu_time, "-f", "%M", "-o", rss.name, *tool.argv]
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT)
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
+        sampler.stop.set()
+        sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         reported = rss.read().split()
         out.seek(0)
@@ -105,6 +152,7 @@ def run_child(tool: Tool, gnu_time: str | None) -> Run:
             wall_s=wall,
             cpu_s=usage.ru_utime + usage.ru_stime,
             peak_rss_kib=int(reported[-1]) if reported and reported[-1].isdigit() else usage.ru_maxrss,
+            peak_tree_pss_kib=sampler.peak,
             exit_code=proc.returncode,
             stdout=out.read(),
             stderr=err.read(),
@@ -134,42 +182,85 @@ def find_mtail() -> tuple[str | None, str | None]:
     return binary, None
 
 
-def tools(corpus: Path, config: Path, mtail: str | None) -> list[Tool]:
-    """The contenders, each reading `corpus`."""
+def slotail_tool(name: str, config: Path, corpus: Path, workers: str) -> Tool:
+    """`slotail backfill` with JSON output and a number of workers."""
+    argv = [sys.executable, "-m", "slotail", "backfill", "--config", str(config), "--format", "json"]
+    return Tool(name, [*argv, "--no-progress", "--workers", workers, str(corpus)])
+
+
+def tools(corpus: Path, mtail_corpus: Path, config: Path, mtail: str | None) -> list[Tool]:
+    """The contenders, each reading `corpus` (mtail its UTF-8-clean twin, see `mtail_safe`)."""
     found = [
-        Tool(
-            "slotail backfill",
-            [
-                sys.executable,
-                "-m",
-                "slotail",
-                "backfill",
-                "--config",
-                str(config),
-                "--format",
-                "json",
-                "--no-progress",
-                str(corpus),
-            ],
-        ),
-        Tool("orjson loop", [sys.executable, str(ORJSON_LOOP), str(corpus)]),
+        slotail_tool(SLOTAIL, config, corpus, "auto"),
+        slotail_tool(SLOTAIL_ONE, config, corpus, "1"),
+        Tool(LOOP, [sys.executable, str(ORJSON_LOOP), str(corpus)]),
     ]
     if mtail is not None:
-        found.append(
-            Tool(
-                "mtail",
-                [
-                    mtail,
-                    "--one_shot",
-                    "--one_shot_format=prometheus",
-                    "--progs",
-                    str(MTAIL_PROGS),
-                    "--logs",
-                    str(corpus),
-                    "--logtostderr",
-                ],
-            )
-        )
+        found.append(Tool(MTAIL, mtail_argv(mtail, mtail_corpus)))
+    return found
+
+
+def mtail_argv(mtail: str, corpus: Path) -> list[str]:
+    """mtail in one-shot mode over a file, printing Prometheus text."""
+    return [
+        mtail,
+        "--one_shot",
+        "--one_shot_format=prometheus",
+        "--progs",
+        str(MTAIL_PROGS),
+        "--logs",
+        str(corpus),
+        "--logtostderr",
+    ]
+
+
+def mtail_safe(corpus: Path) -> Path:
+    """The corpus with each line that is not UTF-8 replaced by as many `#` (still invalid for slotail).
+
+    mtail 3.0.0~rc50 (Debian) stops matching at the first invalid UTF-8 byte of a
+    file and then buffers the rest without ever ending a line: on the corpus itself
+    it ran 12 minutes at 1.3 GiB before being stopped. The twin has the same lines,
+    bytes and valid lines, so mtail can be timed and its counts compared.
+    """
+    twin = corpus.with_suffix(".mtail.log")
+    if twin.exists() and twin.stat().st_mtime >= corpus.stat().st_mtime:
+        return twin
+    with corpus.open("rb") as src, twin.with_suffix(".partial").open("wb") as out:
+        for line in src:
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                line = b"#" * (len(line) - 1) + b"\n"
+            out.write(line)
+    os.replace(twin.with_suffix(".partial"), twin)
+    return twin
+
+
+def mtail_probe(mtail: str, corpus: Path, lines: int = 20_000) -> str:
+    """What mtail counts on the first `lines` lines of the corpus itself, against its UTF-8-clean twin."""
+    with tempfile.TemporaryDirectory() as tmp:
+        counts = []
+        for name, source in (("raw", corpus), ("clean", mtail_safe(corpus))):
+            head = Path(tmp) / f"{name}.log"
+            with source.open("rb") as src:
+                head.write_bytes(b"".join(itertools.islice(src, lines)))
+            done = subprocess.run(mtail_argv(mtail, head), capture_output=True, timeout=120, check=False)
+            counts.append(sum(mtail_slo_events(done.stdout).values()))
+    return (
+        f"mtail on the first {lines:,} lines of the corpus itself counts {counts[0]:,} SLO events, "
+        f"{counts[1]:,} once the lines that are not UTF-8 are blanked out: it stops matching at the "
+        "first invalid UTF-8 line, hence the twin file"
+    )
+
+
+def mtail_slo_events(stdout: bytes) -> dict[tuple[str, str], int]:
+    """mtail's `slo_events_total` by (slo, outcome), from its Prometheus text."""
+    found = {}
+    for line in stdout.decode(errors="replace").splitlines():
+        if line.startswith("slo_events_total{"):
+            labels, value = line[len("slo_events_total{") :].rsplit("} ", 1)
+            pairs = dict(item.split("=", 1) for item in labels.split(","))
+            found[(pairs["slo"].strip('"'), pairs["outcome"].strip('"'))] = int(float(value))
     return found
 
 
@@ -196,6 +287,7 @@ def median_row(name: str, runs: list[Run], lines: int) -> dict[str, float]:
         "wall_s": statistics.median(r.wall_s for r in mine),
         "lines_per_s": statistics.median(lines / r.wall_s for r in mine),
         "rss_mib": statistics.median(r.peak_rss_kib / 1024 for r in mine),
+        "tree_mib": statistics.median(r.peak_tree_pss_kib / 1024 for r in mine),
         "cpu_s": statistics.median(r.cpu_s for r in mine),
     }
 
@@ -203,26 +295,31 @@ def median_row(name: str, runs: list[Run], lines: int) -> dict[str, float]:
 def table(rows: dict[str, dict[str, float]], runs: list[Run]) -> str:
     """The medians as a Markdown table, with every run's wall time."""
     out = [
-        "| tool | median wall s | median lines/s | median peak RSS MiB | median CPU s | all runs wall s |",
-        "|---|---:|---:|---:|---:|---|",
+        "| tool | median wall s | median lines/s | median peak RSS MiB | median peak tree PSS MiB "
+        "| median CPU s | all runs wall s |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for name, row in rows.items():
         walls = ", ".join(f"{r.wall_s:.2f}" for r in runs if r.tool == name)
         out.append(
             f"| {name} | {row['wall_s']:.2f} | {row['lines_per_s']:,.0f} | {row['rss_mib']:.0f} "
-            f"| {row['cpu_s']:.2f} | {walls} |"
+            f"| {row['tree_mib']:.0f} | {row['cpu_s']:.2f} | {walls} |"
         )
     return "\n".join(out)
 
 
-def ratio(rows: dict[str, dict[str, float]]) -> str:
-    """slotail against the orjson loop, as a throughput ratio and a slowdown factor."""
-    slotail, loop = rows["slotail backfill"], rows["orjson loop"]
-    share = slotail["lines_per_s"] / loop["lines_per_s"]
-    return (
-        f"slotail / orjson loop throughput: {share:.3f} "
-        f"(slotail takes {slotail['wall_s'] / loop['wall_s']:.1f}× the loop's wall time)"
-    )
+def ratios(rows: dict[str, dict[str, float]]) -> list[str]:
+    """slotail's throughput against the orjson loop and mtail (issue 5: ≥ 0.5× the loop, ≥ 5× mtail)."""
+    notes = []
+    for name in (SLOTAIL, SLOTAIL_ONE):
+        mine = rows[name]["lines_per_s"]
+        against = [
+            f"{mine / rows[other]['lines_per_s']:.3f}× the {other}"
+            for other in (LOOP, MTAIL)
+            if other in rows
+        ]
+        notes.append(f"{name} throughput: {', '.join(against)}")
+    return notes
 
 
 def observations(runs: list[Run], lines: int) -> list[str]:
@@ -234,16 +331,32 @@ def observations(runs: list[Run], lines: int) -> list[str]:
     stderr = {(r.tool, r.stderr.decode(errors="replace").strip()) for r in runs}
     notes += [f"{tool} stderr: `{text[:500]}`" for tool, text in sorted(stderr) if text]
     for run in runs:
-        if run.tool == "slotail backfill" and run.exit_code == 0:
+        if run.tool == SLOTAIL and run.exit_code == 0:
             counts = orjson.loads(run.stdout)["lines"]
             notes.append(f"slotail lines: {orjson.dumps(counts).decode()}")
             if counts["read"] != lines:
                 notes.append(f"slotail read {counts['read']} lines of {lines}")
             break
-    loop = next((r for r in runs if r.tool == "orjson loop" and r.exit_code == 0), None)
+    notes += agreement(runs)
+    loop = next((r for r in runs if r.tool == LOOP and r.exit_code == 0), None)
     if loop is not None:
         ok, bad = loop.stdout.split()
         notes.append(f"orjson loop: {int(ok):,} lines decoded, {int(bad):,} decode errors")
+    return notes
+
+
+def agreement(runs: list[Run]) -> list[str]:
+    """Whether every slotail run printed the same JSON, and whether mtail counted the same SLO events."""
+    ok = [r for r in runs if r.tool in (SLOTAIL, SLOTAIL_ONE) and r.exit_code == 0]
+    same = len({r.stdout for r in ok}) == 1
+    notes = [f"slotail JSON identical across all {len(ok)} runs (workers auto and 1): {same}"]
+    mtail = next((r for r in runs if r.tool == MTAIL and r.exit_code == 0), None)
+    if ok and mtail is not None:
+        slos = orjson.loads(ok[0].stdout)["slos"]
+        mine = {(s["name"], k): v for s in slos for k, v in s["events"].items() if v}
+        theirs = mtail_slo_events(mtail.stdout)
+        verdict = "identical" if mine == theirs else f"different: slotail {mine}, mtail {theirs}"
+        notes.append(f"SLO events (good/bad/excluded of all 6 SLOs), slotail vs mtail: {verdict}")
     return notes
 
 
@@ -297,6 +410,7 @@ def section(
     rss: str,
     results: str,
     skipped: str | None,
+    extra: list[str],
 ) -> str:
     """The dated Markdown section appended to RESULTS.md."""
     now = datetime.now(UTC)
@@ -314,6 +428,7 @@ def section(
     ]
     if skipped:
         body.append(f"- mtail: skipped, {skipped}")
+    body += [f"- {note}" for note in extra]
     return "\n".join([*body, "", results, ""])
 
 
@@ -337,13 +452,18 @@ def main(argv: list[str] | None = None) -> int:
     corpus = ensure_corpus(args.lines)
     lines = count_lines(corpus)
     mtail, skipped = find_mtail()
-    contenders = tools(corpus, args.config.resolve(), mtail)
+    extra = []
+    twin = corpus
+    if mtail is not None:
+        twin = mtail_safe(corpus)
+        extra = [f"mtail reads `{shown([str(twin)])}`: {mtail_probe(mtail, corpus)}"]
+    contenders = tools(corpus, twin, args.config.resolve(), mtail)
     gnu_time = find_gnu_time()
     runs = measure(contenders, args.repeat, gnu_time)
     rows = {tool.name: median_row(tool.name, runs, lines) for tool in contenders}
-    notes = [ratio(rows), *observations(runs, lines)]
+    notes = [*ratios(rows), *observations(runs, lines)]
     results = table(rows, runs) + "\n\n" + "\n".join(f"- {note}" for note in notes)
-    text = section(contenders, corpus, lines, args.repeat, rss_method(gnu_time), results, skipped)
+    text = section(contenders, corpus, lines, args.repeat, rss_method(gnu_time), results, skipped, extra)
     print(text)
     if not args.no_record:
         with RESULTS.open("a") as out:
