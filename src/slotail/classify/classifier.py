@@ -179,6 +179,26 @@ def cacheable(key: tuple[Any, ...]) -> bool:
     return True
 
 
+def latency_values(events: list[dict[str, Any]], lines: Int64s, field: str) -> npt.NDArray[np.float64]:
+    """A latency field's value on each of these lines (sorted, maybe repeated); NaN where not a number."""
+    if not len(lines):
+        return np.empty(0, np.float64)
+    first = np.r_[True, lines[1:] != lines[:-1]]
+    get, nan = field_getter(field), math.nan
+    found = [get(events[i]) for i in lines[first].tolist()]
+    unique = np.array([v if type(v) is float or type(v) is int else nan for v in found], np.float64)
+    values: npt.NDArray[np.float64] = unique[np.cumsum(first) - 1]
+    return values
+
+
+def judge(values: npt.NDArray[np.float64], spec: LatencySpec) -> tuple[Int64s, Int64s]:
+    """(outcome, latency µs) of timed events, exactly as the per-line latency rule decides them."""
+    usable = (values >= 0) & (values < math.inf)
+    outcome = np.where(usable, np.where(values > spec.threshold, BAD, GOOD), EXCLUDED)
+    scaled = np.rint(np.minimum(np.where(usable, values, 0.0) * spec.scale_to_us, LATENCY_CAP_US))
+    return outcome, np.where(usable, scaled.astype(np.int64), -1)
+
+
 class KeyClasses:
     """Distinct per-SLO decisions, as flat numpy tables of hits (series, decision) per class."""
 
@@ -223,7 +243,10 @@ class Classifier:
     def __init__(self, config: Config, cache_size: int = 1 << 14) -> None:
         self.rules = [(i, compile_rule(slo)) for i, slo in enumerate(config.slos)]
         self.decisions = [compile_decision(slo) for slo in config.slos]
-        self.latency = {i: slo.sli.latency for i, slo in enumerate(config.slos) if slo.sli.latency}
+        self.latency_fields: dict[str, dict[int, LatencySpec]] = {}
+        for i, slo in enumerate(config.slos):
+            if slo.sli.latency is not None:
+                self.latency_fields.setdefault(slo.sli.latency.field, {})[i] = slo.sli.latency
         self.fields = key_fields(config)
         self.getters = [field_getter(f) for f in self.fields]
         self.flat = all("." not in f for f in self.fields)
@@ -287,22 +310,13 @@ class Classifier:
         latency = np.full(len(line), -1, np.int64)
         timed = decision == TIMED
         if timed.any():
-            for series, spec in self.latency.items():
-                which = np.flatnonzero(timed & (sid == series))
-                if len(which):
-                    outcome[which], latency[which] = self._latencies(batch, line[which], spec)
+            for field, specs in self.latency_fields.items():
+                which = np.flatnonzero(timed & np.isin(sid, list(specs)))
+                values = latency_values(batch.events, line[which], field)
+                for series, spec in specs.items():
+                    mine = sid[which] == series
+                    outcome[which[mine]], latency[which[mine]] = judge(values[mine], spec)
         return outcome, latency
-
-    @staticmethod
-    def _latencies(batch: ParsedBatch, lines: Int64s, spec: LatencySpec) -> tuple[Int64s, Int64s]:
-        """(outcome, latency µs) of timed events, exactly as the per-line latency rule decides them."""
-        get, events, nan = field_getter(spec.field), batch.events, math.nan
-        raw = [get(events[i]) for i in lines.tolist()]
-        values = np.array([v if type(v) is float or type(v) is int else nan for v in raw], np.float64)
-        usable = (values >= 0) & (values < math.inf)
-        outcome = np.where(usable, np.where(values > spec.threshold, BAD, GOOD), EXCLUDED)
-        scaled = np.rint(np.minimum(np.where(usable, values, 0.0) * spec.scale_to_us, LATENCY_CAP_US))
-        return outcome, np.where(usable, scaled.astype(np.int64), -1)
 
     def _one_by_one(
         self, batch: ParsedBatch, slow: Int64s

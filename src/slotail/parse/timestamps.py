@@ -35,8 +35,9 @@ def _minute_seconds(prefix: str) -> int | None:
     return delta.days * 86400 + delta.seconds
 
 
+@lru_cache(maxsize=1 << 12)
 def _prefix_seconds(prefix: str) -> int | None:
-    """Epoch seconds of `YYYY-MM-DDTHH:MM:SS` read as UTC, or None."""
+    """Epoch seconds of `YYYY-MM-DDTHH:MM:SS` read as UTC, or None; busy logs repeat it too."""
     second = prefix[17:19]
     if len(prefix) != 19 or prefix[16] != ":" or not (second.isdigit() and second.isascii()) or second > "59":
         return None
@@ -64,7 +65,9 @@ def parse_iso(text: str, naive_utc: bool = False) -> int | None:
     rest, micros = text[19:], 0
     digits = rest[1:-1]
     if rest[:1] == "." and rest[-1:] == "Z" and digits.isdigit() and digits.isascii():
-        result = seconds * US + int(digits[:6].ljust(6, "0"))  # the common `.fffZ`, without the scan below
+        # The common `.fffZ` (and `.fZ` to `.ffffffZ`...), without the scan below.
+        micros = int(digits) * 1000 if len(digits) == 3 else int(digits[:6].ljust(6, "0"))
+        result = seconds * US + micros
         return result if 0 <= result <= MAX_US else None
     if rest[:1] in (".", ","):
         end = 1
