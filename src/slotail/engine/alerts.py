@@ -41,6 +41,11 @@ class AlertTracker:
 
         Times not after the last evaluation are skipped (and reported with the current state).
         """
+        if not self.active and self._holding_since is None and not condition.any():
+            # The common case, nothing holds: nothing to record (stale times read inactive too).
+            if len(times_us) and (self.last_us is None or int(times_us[-1]) > self.last_us):
+                self.last_us = int(times_us[-1])
+            return np.zeros(len(times_us), bool)
         stale = np.zeros(len(times_us), bool) if self.last_us is None else times_us <= self.last_us
         result = np.full(len(times_us), self.active)
         times_us, condition = times_us[~stale], condition[~stale]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -58,6 +59,7 @@ class Plan:
     rules: tuple[AlertRule, ...]
 
 
+@cache
 def _window(seconds: int) -> Window:
     return Window(format_duration(seconds), seconds)
 
@@ -89,7 +91,7 @@ def build_store(config: Config, plans: list[Plan] | None = None) -> Store:
     return Store(layout, len(plans), latency)
 
 
-def burn_rates(good: Int64s, bad: Int64s, budget_ratio: float) -> tuple[Floats, Floats]:
+def burn_rates(good: Int64s, bad: Int64s, budget_ratio: float | Floats) -> tuple[Floats, Floats]:
     """Error ratios and burn rates; NaN where a window has no events."""
     total = good + bad
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -117,6 +119,9 @@ class Engine:
         self.policy = policy
         self.plans = build_plans(config)
         self.trackers = {(p.sid, r.name): AlertTracker(r) for p in self.plans for r in p.rules}
+        self._budget_ratios = np.ones(store.n_series)  # by series (series without a plan divide by 1)
+        for plan in self.plans:
+            self._budget_ratios[plan.sid] = plan.budget_ratio
 
     def _tier(self, window: Window) -> int:
         layout = self.store.layout
@@ -133,6 +138,7 @@ class Engine:
         `every_window`) and each alert's state at each time.
         """
         cache: dict[Window, Int64s] = {}
+        burns: dict[int, tuple[Floats, Int64s]] = {}
         active: dict[tuple[int, str], Bools] = {}
 
         def window_counts(window: Window) -> Int64s:
@@ -141,9 +147,12 @@ class Engine:
             return cache[window]
 
         def burn(plan: Plan, seconds: int) -> tuple[Floats, Int64s]:
-            data = window_counts(_window(seconds))[:, plan.sid]
-            good, bad = data[:, GOOD], data[:, BAD]
-            return burn_rates(good, bad, plan.budget_ratio)[1], good + bad
+            if seconds not in burns:  # every series at once: (times, series)
+                data = window_counts(_window(seconds))
+                good, bad = data[:, :, GOOD], data[:, :, BAD]
+                burns[seconds] = (burn_rates(good, bad, self._budget_ratios)[1], good + bad)
+            rates, events = burns[seconds]
+            return rates[:, plan.sid], events[:, plan.sid]
 
         if len(times_us):
             for plan in self.plans:
