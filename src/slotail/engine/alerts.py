@@ -19,9 +19,8 @@ MAX_INTERVALS = 10_000  # per alert; the oldest are forgotten first
 
 
 def reaches(burn: npt.NDArray[np.float64], factor: float) -> npt.NDArray[np.bool_]:
-    """burn ≥ factor, with no data (NaN) never reaching."""
-    with np.errstate(invalid="ignore"):
-        return burn >= factor * (1 - TOLERANCE)
+    """burn ≥ factor, with no data (NaN) never reaching (comparing NaN raises no floating-point error)."""
+    return burn >= factor * (1 - TOLERANCE)
 
 
 class AlertTracker:

@@ -39,9 +39,11 @@ class Ring:
         unique = np.unique(buckets)
         slots = unique % self.tier.slots
         newer = unique > self.tags[slots]
-        for slot in np.unique(slots[newer]).tolist():
-            self.counts[slot] = 0
-            self.hist[slot] = {}
+        fresh = np.unique(slots[newer])
+        self.counts[fresh] = 0
+        for slot in fresh.tolist():
+            if self.hist[slot]:
+                self.hist[slot] = {}
         np.maximum.at(self.tags, slots[newer], unique[newer])
 
     def add(
@@ -75,13 +77,18 @@ class Ring:
         n_series, width = self.counts.shape[1], HDR_WIDTH
         combined = (slots.astype(np.int64) * n_series + series) * width + hdr_index
         unique, counts = np.unique(combined, return_counts=True)  # sorted by slot, series, then index
-        groups, indexes = unique // width, (unique % width).astype(np.uint16)
+        groups, indexes, counts32 = (
+            unique // width,
+            (unique % width).astype(np.uint16),
+            counts.astype(np.uint32),
+        )
         starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-        for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(unique)], strict=True):
-            slot, sid = divmod(int(groups[start]), n_series)
-            fresh = (indexes[start:end], counts[start:end].astype(np.uint32))
-            held = self.hist[slot].get(sid)
-            self.hist[slot][sid] = fresh if held is None else merge_sparse(held, fresh)
+        bounds, hist = [*starts.tolist(), len(unique)], self.hist
+        slot_ids, sids = (part.tolist() for part in np.divmod(groups[starts], n_series))
+        for i, (slot, sid) in enumerate(zip(slot_ids, sids, strict=True)):
+            fresh = (indexes[bounds[i] : bounds[i + 1]], counts32[bounds[i] : bounds[i + 1]])
+            held = hist[slot].get(sid)
+            hist[slot][sid] = fresh if held is None else merge_sparse(held, fresh)
 
     def span(self, first: int, last: int) -> npt.NDArray[np.int64]:
         """Counters of buckets first..last (inclusive), shaped (n, series, 3); stale buckets read 0."""
