@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config/slotail.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install run backfill-sample test test-fast lint format typecheck bench docker clean
+.PHONY: help install run backfill-sample test test-fast lint format typecheck bench bench-sidecar docker clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,8 +49,11 @@ format: $(STAMP) ## Reformat the code
 typecheck: $(STAMP) ## mypy --strict over src/
 	$(BIN)/mypy
 
-bench: $(STAMP) ## Backfill throughput on a generated 1M-line file
+bench: $(STAMP) ## Backfill throughput on a generated 1M-line file: slotail, orjson loop, mtail
 	$(BIN)/python benchmarks/backfill_throughput.py
+
+bench-sidecar: $(STAMP) ## Sidecar cost: CPU at 1k/20k lines/s, detection latency, scrape time, RSS
+	$(BIN)/python benchmarks/sidecar_cost.py
 
 docker: ## Build the container image (needs a Docker engine)
 	docker build -f docker/Dockerfile -t slotail:dev .

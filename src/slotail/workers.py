@@ -97,7 +97,10 @@ def _read(path: str, block: Block) -> bytes:
 
 def _count(path: str, block: Block) -> int:
     """How many lines a block holds (too-long lines aside)."""
-    return len(split_block(_read(path, block), block, _MAX_LINE)[0])
+    data = _read(path, block)
+    if len(data) <= _MAX_LINE or _no_long_gap(data, _MAX_LINE):  # then every line is kept
+        return data.count(b"\n") + (1 if block.last and data and not data.endswith(b"\n") else 0)
+    return len(split_block(data, block, _MAX_LINE)[0])
 
 
 def _observe(path: str, block: Block, first_line: int) -> list[Part]:

@@ -35,7 +35,8 @@ class Ring:
         """The bucket of one instant."""
         return -((-ts_us) // self.tier.bucket_us)
 
-    def _claim(self, buckets: npt.NDArray[np.int64]) -> None:
+    def _claim(self, buckets: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Clear the slots that newer buckets take over; returns the distinct buckets."""
         unique = np.unique(buckets)
         slots = unique % self.tier.slots
         newer = unique > self.tags[slots]
@@ -45,6 +46,7 @@ class Ring:
             if self.hist[slot]:
                 self.hist[slot] = {}
         np.maximum.at(self.tags, slots[newer], unique[newer])
+        return unique
 
     def add(
         self,
@@ -54,11 +56,12 @@ class Ring:
     ) -> npt.NDArray[np.bool_]:
         """Count observations; returns which were accepted (the rest are too old for this ring)."""
         buckets = self.bucket_of(ts_us)
-        self._claim(buckets)
+        unique = self._claim(buckets)
         slots = buckets % self.tier.slots
         accepted: npt.NDArray[np.bool_] = self.tags[slots] == buckets
         np.add.at(self.counts, (slots[accepted], series[accepted], outcome[accepted]), 1)
-        self.dirty.update(np.unique(slots[accepted]).tolist())
+        live = unique[self.tags[unique % self.tier.slots] == unique]  # the buckets accepted ones are in
+        self.dirty.update((live % self.tier.slots).tolist())
         return accepted
 
     def add_latency(
