@@ -208,7 +208,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=30, help="each CPU phase (default 30)")
     parser.add_argument("--probes", type=int, default=30, help="detection-latency probes (default 30)")
     parser.add_argument(
-        "--history-rate", type=float, default=1.0, help="requests/s over the 30 days (default 1)"
+        "--history-rate", type=float, default=0.2, help="requests/s over the 30 days (default 0.2)"
     )
     parser.add_argument("--no-record", action="store_true", help="do not append to benchmarks/RESULTS.md")
     return parser.parse_args(argv)
