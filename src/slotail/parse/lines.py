@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from slotail.parse.timestamps import MAX_US, MS_THRESHOLD, to_epoch_us
+from slotail.parse.timestamps import MAX_US, MS_THRESHOLD, parse_iso, to_epoch_us
 
 BOM = b"\xef\xbb\xbf"
 
@@ -111,7 +111,9 @@ class Parser:
                 invalid[NO_TIMESTAMP] += 1
                 continue
             else:
-                parsed = to_epoch_us(raw_ts, naive_utc)
+                parsed = (
+                    parse_iso(raw_ts, naive_utc) if type(raw_ts) is str else to_epoch_us(raw_ts, naive_utc)
+                )
                 if parsed is None:
                     invalid[BAD_TIMESTAMP] += 1
                     continue

@@ -57,9 +57,21 @@ def _offset_seconds(zone: str) -> int | None:
     return sign * (hours * 3600 + minutes * 60)
 
 
+_SECONDS: dict[str, int] = {}  # `YYYY-MM-DDTHH:MM:SS` -> epoch seconds, for the `.fffZ` fast path
+
+
 def parse_iso(text: str, naive_utc: bool = False) -> int | None:
     """Microseconds since the epoch for an ISO 8601 / RFC 3339 time, or None if it is not one."""
+    if len(text) == 24 and text[19] == "." and text[23] == "Z":  # `2026-02-19T09:00:00.412Z`, most logs
+        seconds, fraction = _SECONDS.get(text[:19]), text[20:23]
+        if seconds is not None and fraction.isdigit() and fraction.isascii():
+            result = seconds * US + int(fraction) * 1000
+            return result if result <= MAX_US else None
     seconds = _prefix_seconds(text[:19])
+    if seconds is not None and len(text) == 24 and seconds >= 0:
+        if len(_SECONDS) >= 1 << 16:
+            _SECONDS.clear()
+        _SECONDS[text[:19]] = seconds
     if seconds is None:
         return None
     rest, micros = text[19:], 0
