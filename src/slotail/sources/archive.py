@@ -84,9 +84,11 @@ def read_batches(
                     yield batch(pending)  # complete lines only: the cut-off last line is dropped
                 raise SourceError(f"{path} is truncated: its last zstd frame is incomplete")
             pending.extend(splitter.feed(data) if data else splitter.finish())
-            while len(pending) >= batch_lines:
-                yield batch(pending[:batch_lines])
-                pending = pending[batch_lines:]
+            start = 0
+            while len(pending) - start >= batch_lines:
+                yield batch(pending[start : start + batch_lines])
+                start += batch_lines
+            del pending[:start]
             if not data:
                 if pending or splitter.too_long > reported:
                     yield batch(pending)

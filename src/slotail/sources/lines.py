@@ -34,11 +34,14 @@ class LineSplitter:
             else:
                 pieces[0] = head
             cap = self.max_line
-            for piece in pieces:
-                if len(piece) > cap:
-                    self.too_long += 1
-                else:
-                    lines.append(piece)
+            if max(map(len, pieces), default=0) <= cap:
+                lines = pieces  # the usual case: no line is too long
+            else:
+                for piece in pieces:
+                    if len(piece) > cap:
+                        self.too_long += 1
+                    else:
+                        lines.append(piece)
         self._hold(tail)
         return lines
 
