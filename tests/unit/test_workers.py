@@ -30,17 +30,9 @@ def awkward_log() -> bytes:
 def backfill_json(tmp_path: Path, log: Path, workers: int) -> bytes:
     config = tmp_path / "slotail.yaml"
     config.write_text(CONFIG.replace("store: {bucket: 10s}", "store: {bucket: 10s, max_line_bytes: 256}"))
-    args = [
-        "backfill",
-        "--config",
-        str(config),
-        "--format",
-        "json",
-        "--no-progress",
-        "--workers",
-        str(workers),
-    ]
-    result = CliRunner().invoke(cli, [*args, str(log)])
+    # In-process (CliRunner), not tests.golden.run_backfill's subprocess: the block size is patched here.
+    flags = ["--format", "json", "--no-progress", "--workers", str(workers)]
+    result = CliRunner().invoke(cli, ["backfill", "--config", str(config), *flags, str(log)])
     assert result.exit_code == 0, result.output
     return result.stdout_bytes
 
