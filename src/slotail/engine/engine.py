@@ -176,7 +176,8 @@ class Engine:
         """Every SLO's state at the clock's now."""
         now = self.clock.now_us()
         at = np.array([now], np.int64)
-        counts = {w: self.counts(w, at)[0] for p in self.plans for w in p.windows}
+        windows = {w for p in self.plans for w in p.windows}  # each read once, for every series
+        counts = {w: self.counts(w, at)[0] for w in windows}
         return Snapshot(now, tuple(self._status(p, now, counts) for p in self.plans))
 
     def _status(self, plan: Plan, now: int, counts: dict[Window, Int64s]) -> SLOStatus:

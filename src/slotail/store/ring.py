@@ -102,12 +102,10 @@ class Ring:
 
     def latency(self, sid: int, first: int, last: int) -> list[Sparse]:
         """The sparse histograms of one series over buckets first..last (inclusive)."""
-        found = []
-        for bucket in range(max(first, last - self.tier.slots + 1), last + 1):
-            slot = bucket % self.tier.slots
-            if self.tags[slot] == bucket and sid in self.hist[slot]:
-                found.append(self.hist[slot][sid])
-        return found
+        buckets = np.arange(max(first, last - self.tier.slots + 1), last + 1, dtype=np.int64)
+        slots = buckets % self.tier.slots
+        live = slots[self.tags[slots] == buckets].tolist()
+        return [self.hist[slot][sid] for slot in live if sid in self.hist[slot]]
 
     def absorb(self, bucket: int, counts: npt.NDArray[np.int64], hist: dict[int, Sparse]) -> bool:
         """Fold in one bucket from elsewhere; False when this ring holds newer time in its slot."""
