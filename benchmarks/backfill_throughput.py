@@ -322,13 +322,19 @@ def ratios(rows: dict[str, dict[str, float]]) -> list[str]:
     return notes
 
 
+def warnings(stderr: bytes) -> str:
+    """A child's stderr without glog's info lines (`I1201 18:35:51.361002 ...`, mtail's start-up chatter)."""
+    lines = stderr.decode(errors="replace").splitlines()
+    return "\n".join(line for line in lines if not (line[:1] == "I" and line[1:5].isdigit())).strip()
+
+
 def observations(runs: list[Run], lines: int) -> list[str]:
     """What the children said: exit codes, stderr, and the line counts they report."""
     notes = []
     for run in runs:
         if run.exit_code != 0:
             notes.append(f"{run.tool} exited {run.exit_code}")
-    stderr = {(r.tool, r.stderr.decode(errors="replace").strip()) for r in runs}
+    stderr = {(r.tool, warnings(r.stderr)) for r in runs}
     notes += [f"{tool} stderr: `{text[:500]}`" for tool, text in sorted(stderr) if text]
     for run in runs:
         if run.tool == SLOTAIL and run.exit_code == 0:
