@@ -220,13 +220,12 @@ class Backfill:
         """Buffer observations, flushing first if they could land differently than ingested at once."""
         if not len(obs):
             return
-        low, high = int(obs.ts_us.min()), int(obs.ts_us.max())
-        if self._span is not None:
-            low, high = min(low, self._span[0]), max(high, self._span[1])
-        late = self._due is not None and int(obs.ts_us.min()) <= self._due
+        first, last = int(obs.ts_us.min()), int(obs.ts_us.max())
+        low, high = (min(first, self._span[0]), max(last, self._span[1])) if self._span else (first, last)
+        late = self._due is not None and first <= self._due
         if late or high - low > AHEAD_S * US:  # a late event, or a span a ring could wrap within
             self._flush()
-            low, high = int(obs.ts_us.min()), int(obs.ts_us.max())
+            low, high = first, last
         self._buffer.append(obs)
         self._span = (low, high)
 

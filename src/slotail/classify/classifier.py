@@ -277,6 +277,7 @@ class Classifier:
         self.classes = KeyClasses()
 
     def classify(self, batch: ParsedBatch) -> Observations:
+        """A batch's observations, in line order and then series order."""
         cids = self._class_ids(batch.events)
         line, sid, decision, per_line = self._hits(cids)
         outcome, latency = self._resolve(batch, line, sid, decision)
@@ -316,6 +317,7 @@ class Classifier:
         return np.array(ids, np.int64)
 
     def _miss(self, key: tuple[Any, ...], obj: dict[str, Any]) -> int:
+        """Evaluate an uncached key's object once; cache its class while there is room."""
         if len(self.classes.ids) >= MAX_CLASSES:
             return -1
         cid = self.classes.intern(tuple(decide(obj) for decide in self.decisions))
