@@ -67,15 +67,16 @@ def _json_reason(line: bytes) -> str:
 
 def _retry(line: bytes, invalid: Counter[str]) -> object:
     """A line orjson refused: decoded after dropping a BOM, or MISSING when blank or counted invalid."""
-    if line[:3] == BOM:
-        line = line[3:]
-    if not line.strip():
+    text = line[3:] if line[:3] == BOM else line
+    if not text.strip():
         return MISSING  # an empty line is not counted
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        invalid[_json_reason(line)] += 1
-        return MISSING
+    if text is not line:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    invalid[_json_reason(text)] += 1
+    return MISSING
 
 
 class Parser:
