@@ -12,6 +12,7 @@ import hashlib
 import os
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ class Checkpoint:
     """What a commit holds: store rows (changed ones, or all when `full`), positions, and JSON extras."""
 
     meta: dict[str, Any]
-    rows: list[SlotRow]
+    rows: Iterable[SlotRow]  # read once, when saved
     positions: list[Position]
     extra: dict[str, Any] = field(default_factory=dict)
     full: bool = False
@@ -147,7 +148,7 @@ class StateDB:
             db.executemany(
                 "INSERT OR REPLACE INTO slots (bucket_s, slot, tag, counts, hist, checksum) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(*astuple(r), _row_checksum(r)) for r in checkpoint.rows],
+                ((*astuple(r), _row_checksum(r)) for r in checkpoint.rows),
             )
             db.execute("DELETE FROM positions")
             db.executemany(

@@ -9,6 +9,7 @@ that no longer exist is dropped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,28 +61,24 @@ def store_meta(store: Store, keys: list[str]) -> dict[str, Any]:
     return {"format": FORMAT, "keys": keys, "too_old": store.too_old}
 
 
-def store_rows(store: Store, full: bool = False) -> list[SlotRow]:
-    """Rows for the buckets changed since the last call (every live bucket when `full`)."""
-    rows = []
+def store_rows(store: Store, full: bool = False) -> Iterator[SlotRow]:
+    """Rows for the buckets changed since the last call (every live bucket when `full`), made one at a
+    time as they are written, so a full checkpoint never holds every bucket's bytes at once."""
     for ring in store.rings:
         slots = np.flatnonzero(ring.tags != NEVER).tolist() if full else sorted(ring.dirty)
         ring.dirty.clear()
         for slot in slots:
-            if ring.tags[slot] == NEVER:
-                continue
-            rows.append(
-                SlotRow(
+            if ring.tags[slot] != NEVER:
+                yield SlotRow(
                     ring.tier.bucket_s,
                     slot,
                     int(ring.tags[slot]),
                     ring.counts[slot].tobytes(),
                     encode_hist(ring.hist[slot]),
                 )
-            )
-    return rows
 
 
-def restore_rows(store: Store, keys: list[str], meta: dict[str, Any], rows: list[SlotRow]) -> int:
+def restore_rows(store: Store, keys: list[str], meta: dict[str, Any], rows: Iterable[SlotRow]) -> int:
     """Fold saved rows into `store` (series matched by key); returns how many series were restored."""
     if meta.get("format") != FORMAT:
         raise ValueError(f"unknown store format {meta.get('format')!r}")
