@@ -20,7 +20,20 @@ BAD_JSON = "invalid_json"
 NOT_OBJECT = "not_object"
 NO_TIMESTAMP = "missing_timestamp"
 BAD_TIMESTAMP = "bad_timestamp"
-REASONS = (TOO_LONG, BAD_UTF8, BAD_JSON, NOT_OBJECT, NO_TIMESTAMP, BAD_TIMESTAMP)
+NUL_BYTE = "nul_byte"  # a NUL byte anywhere: JSON allows none, raw
+TOO_DEEP = "too_deep"  # nested deeper than orjson's limit (1024)
+NON_FINITE = "non_finite_number"  # NaN, Infinity, or a number that overflows a double (1e999)
+REASONS = (
+    TOO_LONG,
+    BAD_UTF8,
+    BAD_JSON,
+    NOT_OBJECT,
+    NO_TIMESTAMP,
+    BAD_TIMESTAMP,
+    NUL_BYTE,
+    TOO_DEEP,
+    NON_FINITE,
+)
 
 MISSING = object()
 
@@ -56,11 +69,18 @@ def field_getter(path: str) -> Callable[[dict[str, Any]], Any]:
     return get
 
 
-def _json_reason(line: bytes) -> str:
+def _json_reason(line: bytes, exc: orjson.JSONDecodeError) -> str:
+    """Why a line failed to decode; worked out only for lines that failed."""
     try:
-        line.decode("utf-8")
+        text = line.decode("utf-8")
     except UnicodeDecodeError:
         return BAD_UTF8
+    if "\x00" in text:
+        return NUL_BYTE
+    if "depth limit" in exc.msg:
+        return TOO_DEEP
+    if "infinity" in exc.msg or text.startswith(("NaN", "Infinity"), exc.pos):
+        return NON_FINITE
     return BAD_JSON
 
 
@@ -84,8 +104,8 @@ class Parser:
                 continue  # an empty line is not counted
             try:
                 obj = loads(line)
-            except orjson.JSONDecodeError:
-                invalid[_json_reason(line)] += 1
+            except orjson.JSONDecodeError as exc:
+                invalid[_json_reason(line, exc)] += 1
                 continue
             if type(obj) is not dict:
                 invalid[NOT_OBJECT] += 1
