@@ -138,6 +138,8 @@ class Daemon:
         self._durable_at = time.time()
         self._stopping = asyncio.Event()
         self._reload_requested = False
+        self._missing: list[str] = []  # source directories missing at the last scan
+        self._tail_errors: dict[str, int] = {}  # the tailer's error counts already in the totals
 
     # ---- start-up -------------------------------------------------------------------------------
 
@@ -211,6 +213,7 @@ class Daemon:
 
     def _tailer(self, resume: list[Any] | None) -> Tailer:
         config = self.runtime.config
+        self._tail_errors = {}
         return Tailer(config.sources, config.store.max_line_bytes, resume=resume)
 
     # ---- the loop -------------------------------------------------------------------------------
@@ -263,7 +266,7 @@ class Daemon:
         next_checkpoint = next_tick = time.monotonic()
         while not self._stopping.is_set():
             busy = self._poll()
-            self.ready = True
+            self._watch_directories()
             now = time.monotonic()
             if self._reload_requested:
                 self._reload()
@@ -305,7 +308,32 @@ class Daemon:
             if new != old:
                 self.totals.health[key] += new - old
                 self._dirty = True
+        self._count_source_errors(after.errors)
         return any(b.lines or b.too_long for b in batches)
+
+    def _count_source_errors(self, errors: dict[str, int]) -> None:
+        """Fold the tailer's error counts into the totals; the first of each kind is also logged."""
+        for reason, count in errors.items():
+            seen = self._tail_errors.get(reason, 0)
+            if count == seen:
+                continue
+            if not seen:
+                logger.warning("cannot read a log file; retrying at each scan", extra={"reason": reason})
+            self.totals.source_errors[reason] += count - seen
+            self._tail_errors[reason] = count
+            self._dirty = True
+
+    def _watch_directories(self) -> None:
+        """Not ready while a source's directory is missing: logged once as it goes and as it comes."""
+        assert self.tailer is not None
+        missing = self.tailer.missing
+        if missing != self._missing:
+            if missing:
+                logger.warning("log directory missing; waiting for it", extra={"directories": missing})
+            else:
+                logger.info("log directories found", extra={"directories": self._missing})
+            self._missing = list(missing)
+        self.ready = not missing
 
     def _process(self, batch: RawBatch) -> None:
         runtime = self.runtime
@@ -376,6 +404,7 @@ class Daemon:
         except Exception as exc:  # disk full, I/O error: keep running, retry next time
             self._full_checkpoint = True  # the rows taken for this commit were not written
             self.totals.health["checkpoint_errors"] += 1
+            self._publish_checkpoint_errors()
             logger.error("checkpoint failed; will retry", extra={"error": str(exc)})
             return
         self._dirty = self._full_checkpoint = False
@@ -386,6 +415,13 @@ class Daemon:
         merged = {**self.published.gauges, **(gauges or {})}
         totals = self.totals.copy()
         self.published = Published(totals, self.published.snapshot, totals.line_stats(), merged)
+
+    def _publish_checkpoint_errors(self) -> None:
+        """Failed commits show at once; every other counter stays at the last commit."""
+        published = self.published
+        totals = published.totals.copy()
+        totals.health["checkpoint_errors"] = self.totals.health["checkpoint_errors"]
+        self.published = Published(totals, published.snapshot, published.lines, published.gauges)
 
     def view(self) -> View:
         """The /metrics view: committed counters plus live health gauges."""
