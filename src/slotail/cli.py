@@ -250,6 +250,13 @@ def _listen(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str
     callback=_duration,
     help="How often state is committed (and /metrics counters advance).",
 )
+@click.option(
+    "--web-config",
+    "web_config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="TLS and basic auth for every endpoint, in Prometheus' web-config.yml format.",
+)
 def run(
     config_path: Path,
     listen: tuple[str, int],
@@ -257,6 +264,7 @@ def run(
     backfill_globs: tuple[str, ...],
     tick_s: int,
     checkpoint_s: int,
+    web_config: Path | None,
 ) -> None:
     """Run the sidecar: tail the config's sources through rotation and serve Prometheus metrics."""
     from slotail.daemon import Options
@@ -264,7 +272,16 @@ def run(
 
     host, port = listen
     run_daemon(
-        Options(config_path, host, port, state_dir, backfill_globs, tick_s=tick_s, checkpoint_s=checkpoint_s)
+        Options(
+            config_path,
+            host,
+            port,
+            state_dir,
+            backfill_globs,
+            tick_s=tick_s,
+            checkpoint_s=checkpoint_s,
+            web_config=web_config,
+        )
     )
 
 

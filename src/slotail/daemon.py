@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import signal
+import ssl
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from slotail.ledger import EVERYTHING, Entry, Ledger
 from slotail.outputs.alertmanager import AlertmanagerPusher
 from slotail.outputs.http import Endpoints, make_app
 from slotail.outputs.prometheus import View, registry_for
+from slotail.outputs.webconfig import BasicAuth, load_web_config, ssl_context
 from slotail.pipeline import LineStats, Pipeline
 from slotail.sources.archive import RawBatch, content_head
 from slotail.sources.tail import HEAD_BYTES, Position, Tailer, digest
@@ -61,6 +63,7 @@ class Options:
     checkpoint_s: float = 1.0
     skew_s: int = 300
     lateness_s: int = 300
+    web_config: Path | None = None  # TLS and basic auth (Prometheus web-config.yml format)
 
 
 def series_keys(config: Config) -> list[str]:
@@ -123,6 +126,7 @@ class Daemon:
 
     def __init__(self, options: Options) -> None:
         self.options = options
+        self.tls, self.auth = _web_security(options.web_config)
         self.clock = WallClock()
         self.runtime = Runtime(load_config(options.config_path), self.clock)
         self.state = StateDB(options.state_dir)
@@ -209,7 +213,11 @@ class Daemon:
     def _pusher(self, config: Config) -> AlertmanagerPusher | None:
         if config.alertmanager is None:
             return None
-        return AlertmanagerPusher(config.alertmanager, f"http://{self.options.host}:{self.options.port}/")
+        return AlertmanagerPusher(config.alertmanager, self._url())
+
+    def _url(self) -> str:
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self.options.host}:{self.options.port}/"
 
     def _tailer(self, resume: list[Any] | None) -> Tailer:
         config = self.runtime.config
@@ -249,16 +257,17 @@ class Daemon:
             lines=lambda: self.published.lines,
             ready=lambda: self.ready,
         )
-        runner = web.AppRunner(make_app(endpoints), access_log=None)
+        middlewares = [self.auth.middleware()] if self.auth is not None else []
+        runner = web.AppRunner(make_app(endpoints, middlewares), access_log=None)
         await runner.setup()
         try:
-            await web.TCPSite(runner, self.options.host, self.options.port).start()
+            await web.TCPSite(runner, self.options.host, self.options.port, ssl_context=self.tls).start()
         except OSError as exc:
             await runner.cleanup()
             self.state.close()
             where = f"{self.options.host}:{self.options.port}"
             raise ListenError(f"cannot listen on {where}: {exc.strerror or exc}") from None
-        logger.info("listening", extra={"url": f"http://{self.options.host}:{self.options.port}/"})
+        logger.info("listening", extra={"url": self._url(), "basic_auth": self.auth is not None})
         return runner
 
     async def _loop(self) -> None:
@@ -462,6 +471,16 @@ class Daemon:
         self._dirty = self._full_checkpoint = True
         self._tick()
         logger.info("reloaded config", extra={"slos": len(config.slos), "kept_state": kept})
+
+
+def _web_security(path: Path | None) -> tuple[ssl.SSLContext | None, BasicAuth | None]:
+    """The TLS context and basic auth a web config asks for (neither without one)."""
+    if path is None:
+        return None, None
+    web_config = load_web_config(path)
+    tls = web_config.tls_server_config
+    context = ssl_context(tls, path.parent, str(path)) if tls is not None else None
+    return context, BasicAuth(web_config.basic_auth_users) if web_config.basic_auth_users else None
 
 
 def _identity(path: str) -> tuple[int, int] | None:

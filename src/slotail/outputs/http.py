@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 
@@ -48,8 +49,8 @@ def status_page(snapshot: Snapshot | None) -> str:
     )
 
 
-def make_app(endpoints: Endpoints) -> web.Application:
-    """The aiohttp application."""
+def make_app(endpoints: Endpoints, middlewares: Sequence[Middleware] = ()) -> web.Application:
+    """The aiohttp application (`middlewares`: e.g. basic auth in front of every endpoint)."""
 
     async def metrics(request: web.Request) -> web.Response:
         body = generate_latest(endpoints.registry)
@@ -72,7 +73,7 @@ def make_app(endpoints: Endpoints) -> web.Application:
     async def index(request: web.Request) -> web.Response:
         return web.Response(text=status_page(endpoints.snapshot()), content_type="text/html")
 
-    app = web.Application()
+    app = web.Application(middlewares=list(middlewares))
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
