@@ -42,6 +42,7 @@ from slotail.sources.archive import RawBatch, content_head
 from slotail.sources.tail import HEAD_BYTES, Position, Tailer, digest
 from slotail.state import Checkpoint, CorruptCheckpoint, StateDB
 from slotail.store import Store
+from slotail.store.layout import AHEAD_S
 from slotail.store.persist import copy_state, restore_rows, store_meta, store_rows
 from slotail.timeutil import US
 from slotail.totals import Totals
@@ -91,6 +92,8 @@ class Runtime:
         self.engine = Engine(config, self.store, clock)
         self.keys = series_keys(config)
         self.names = [slo.name for slo in config.slos]
+        # How far back of the wall clock the store holds events: older ones no window can read.
+        self.holds_us = (max(t.span_s for t in self.store.layout.tiers) - AHEAD_S) * US
 
     def alert_states(self) -> dict[str, Any]:
         return {
@@ -353,9 +356,11 @@ class Daemon:
             return
         now = self.clock.now_us()
         future = obs.ts_us > now + self.options.skew_s * US
-        if future.any():
+        old = obs.ts_us <= now - runtime.holds_us
+        if future.any() or old.any():
             self.totals.dropped["future"] += int(future.sum())
-            obs = obs.select(~future)
+            self.totals.dropped["too_old"] += int(old.sum())
+            obs = obs.select(~(future | old))
         kept = runtime.store.add(obs)
         self.totals.dropped["too_old"] += int(len(kept) - kept.sum())
         self.totals.health["late"] += int(

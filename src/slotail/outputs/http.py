@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -26,6 +27,17 @@ class Endpoints:
     snapshot: Callable[[], Snapshot | None]
     lines: Callable[[], LineStats]
     ready: Callable[[], bool]
+
+
+API_INTERVALS = 100  # per alert in /api/v1/slos: the most recent; backfill's document keeps them all
+
+
+def recent_intervals(doc: dict[str, Any], keep: int = API_INTERVALS) -> dict[str, Any]:
+    """The document with each alert's intervals cut to the `keep` most recent (bounding the body)."""
+    for slo in doc["slos"]:
+        for alert in slo["alerts"]:
+            alert["intervals"] = alert["intervals"][-keep:]
+    return doc
 
 
 def status_page(snapshot: Snapshot | None) -> str:
@@ -67,7 +79,7 @@ def make_app(endpoints: Endpoints, middlewares: Sequence[Middleware] = ()) -> we
         snapshot = endpoints.snapshot()
         if snapshot is None:
             return web.Response(status=503, text="not ready\n")
-        body = dumps(document(snapshot, endpoints.lines()))
+        body = dumps(recent_intervals(document(snapshot, endpoints.lines())))
         return web.Response(body=body, content_type="application/json")
 
     async def index(request: web.Request) -> web.Response:
