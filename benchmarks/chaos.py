@@ -44,6 +44,9 @@ RESULTS = HERE / "RESULTS.md"
 BATCH_EVERY_S = 0.02
 BATCH_LINES = 20  # plus Truth.noise's 7 lines (1 unmatched, 5 invalid, 1 empty that is not counted)
 ACTION_GAP_S = (0.4, 2.5)
+# A polling tailer reads a file only once a rescan (every 1 s) has seen it under the glob: a file renamed
+# out of the glob or deleted sooner is never read (README, Sources). Rotations are kept further apart.
+MIN_ROTATION_GAP_S = 1.5
 SCRAPE_S = 0.2
 SETTLE_TIMEOUT_S = 60.0
 
@@ -56,6 +59,7 @@ class Writer:
         self.lock = threading.Lock()
         self.log = LogWriter(logs / "api.log")
         self.rotated = 0
+        self.rotated_at = -MIN_ROTATION_GAP_S
         self.paused = threading.Event()
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -67,8 +71,10 @@ class Writer:
                     self.log.write(self.truth.batch(BATCH_LINES))
             time.sleep(BATCH_EVERY_S)
 
-    def rotate(self, kind: str) -> None:
-        """One rotation of `kind`: rename, copytruncate or delete."""
+    def rotate(self, kind: str, watch: Watch, sidecar: Sidecar) -> None:
+        """One rotation: rename, copytruncate or delete, at least MIN_ROTATION_GAP_S after the last one."""
+        watch.idle(sidecar, self.rotated_at + MIN_ROTATION_GAP_S - time.monotonic())
+        self.rotated_at = time.monotonic()
         with self.lock:
             self.rotated += 1
             live = self.logs / "api.log"
@@ -127,26 +133,32 @@ class Phase:
     exit_codes: Counter[int] = field(default_factory=Counter)
 
 
+ROTATIONS = ("rename", "copytruncate", "delete")
+
+
 def chaos(
-    phase: Phase, sidecar: Sidecar, writer: Writer, watch: Watch, rng: random.Random, kills: bool
+    phase: Phase, sidecar: Sidecar, writer: Writer, watch: Watch, rng: random.Random, allowed: set[str]
 ) -> None:
     """Random actions for `phase.seconds`; the daemon is running at the end."""
-    stops = ["sigterm", "kill9"] if kills else ["sigterm"]
+    choices = [a for a in (*ROTATIONS, "sigterm", "kill9") if a in allowed]
     deadline = time.monotonic() + phase.seconds
     while time.monotonic() < deadline:
         watch.idle(sidecar, rng.uniform(*ACTION_GAP_S))
-        action = rng.choice(["rename", "copytruncate", "delete", *stops])
+        action = rng.choice(choices)
         phase.actions[action] += 1
-        if action in ("rename", "copytruncate", "delete"):
-            writer.rotate(action)
+        if action in ROTATIONS:
+            writer.rotate(action, watch, sidecar)
             continue
         code = sidecar.stop(signal.SIGKILL if action == "kill9" else signal.SIGTERM)
         phase.exit_codes[code] += 1
         watch.idle(sidecar, rng.uniform(0.0, 1.0))  # lines (and maybe rotations) pile up while it is down
-        if rng.random() < 0.5:
-            action = rng.choice(["rename", "copytruncate"])  # not delete: nobody could read it back
+        while_down = [
+            a for a in ("rename", "copytruncate") if a in allowed
+        ]  # not delete: nobody could read it
+        if while_down and rng.random() < 0.5:
+            action = rng.choice(while_down)
             phase.actions[f"{action} while down"] += 1
-            writer.rotate(action)
+            writer.rotate(action, watch, sidecar)
         sidecar.start()
 
 
@@ -184,7 +196,8 @@ def report(args: argparse.Namespace, phases: list[Phase], watch: Watch, final: d
         f"- Machine: {machine()}",
         f"- slotail: commit {git('rev-parse', '--short', 'HEAD')}, tree {tree_state()}",
         f"- Writer: {BATCH_LINES} requests + 7 noise lines every {BATCH_EVERY_S * 1000:.0f} ms; "
-        f"actions every {ACTION_GAP_S[0]}–{ACTION_GAP_S[1]} s",
+        f"actions every {ACTION_GAP_S[0]}–{ACTION_GAP_S[1]} s; "
+        f"rotations {MIN_ROTATION_GAP_S} s apart or more",
         "",
         "| phase | seconds | actions | daemon exits | lines written (parsed / invalid) | lines counted | "
         "events written = counted |",
@@ -233,6 +246,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
+    parser.add_argument(
+        "--actions",
+        default="rename,copytruncate,delete,sigterm,kill9",
+        help="the actions to draw from (comma-separated; kill9 only in phase 2)",
+    )
     args = parser.parse_args()
     args.seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(args.seed)
@@ -248,8 +266,9 @@ def main() -> int:
     try:
         writer.thread.start()
         sidecar.start()
+        allowed = set(args.actions.split(","))
         for phase, kills in zip(phases, (False, True), strict=True):
-            chaos(phase, sidecar, writer, watch, rng, kills)
+            chaos(phase, sidecar, writer, watch, rng, allowed if kills else allowed - {"kill9"})
             settle(sidecar, writer, watch, phase)
         writer.done.set()
         samples = sidecar.metrics()
