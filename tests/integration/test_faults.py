@@ -64,6 +64,20 @@ def write_config(tmp: Path, logs: Path) -> Path:
     return config
 
 
+@pytest.fixture
+def running(tmp_path, daemon) -> Iterator[tuple[Sidecar, Truth, LogWriter]]:
+    """A daemon that has counted the 30 requests (and noise) of logs/api.log, whose writer stays open."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    truth = Truth()
+    writer = LogWriter(logs / "api.log")
+    writer.write(truth.batch(30))
+    sidecar = daemon(write_config(tmp_path, logs)).start()
+    sidecar.wait_counted(truth)
+    yield sidecar, truth, writer
+    writer.close()
+
+
 # ---- the log directory missing at start ---------------------------------------------------------
 
 
@@ -147,42 +161,31 @@ def test_a_log_file_without_read_permission_is_counted_retried_and_read_once_all
 # ---- disk full while checkpointing --------------------------------------------------------------
 
 
-def test_disk_full_while_checkpointing_keeps_running_counts_errors_and_retries_until_it_commits(
-    tmp_path, daemon
-):
+def test_disk_full_while_checkpointing_keeps_running_counts_errors_and_retries_until_it_commits(running):
     """The state files may not grow (RLIMIT_FSIZE on the running daemon, so writes fail as on a full disk):
     the daemon keeps serving, slotail_checkpoint_errors_total counts each failed commit, counters stay at
     the last commit; once there is room, the next commit has everything, and a restart resumes from it."""
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    truth = Truth()
-    writer = LogWriter(logs / "api.log")
-    try:
-        writer.write(truth.batch(10))
-        sidecar = daemon(write_config(tmp_path, logs)).start()
-        sidecar.wait_counted(truth)
-        assert sidecar.proc is not None
-        pid, committed = sidecar.proc.pid, observed(sidecar.metrics(), truth)
-        # The WAL grows with every commit; the daemon's stderr (a file too) stays far below it.
-        room = (sidecar.state_dir / "slotail.db-wal").stat().st_size
-        assert os.path.getsize(sidecar.stderr_path) < room // 4
-        resource.prlimit(pid, resource.RLIMIT_FSIZE, (room, resource.RLIM_INFINITY))
+    sidecar, truth, writer = running
+    assert sidecar.proc is not None
+    pid, committed = sidecar.proc.pid, observed(sidecar.metrics(), truth)
+    # The WAL grows with every commit; the daemon's stderr (a file too) stays far below it.
+    room = (sidecar.state_dir / "slotail.db-wal").stat().st_size
+    assert os.path.getsize(sidecar.stderr_path) < room // 4
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (room, resource.RLIM_INFINITY))
 
-        writer.write(truth.batch(10))
-        errors = "slotail_checkpoint_errors_total"
-        wait_until(lambda: counter(sidecar, errors) >= 3, describe=sidecar.diagnostics)
-        assert sidecar.alive() and sidecar.get("/readyz")[0] == 200, sidecar.diagnostics()
-        assert observed(sidecar.metrics(), truth) == committed, "counters moved without a commit"
-        assert logged(sidecar, "error", "checkpoint failed"), sidecar.diagnostics()
+    writer.write(truth.batch(10))
+    errors = "slotail_checkpoint_errors_total"
+    wait_until(lambda: counter(sidecar, errors) >= 3, describe=sidecar.diagnostics)
+    assert sidecar.alive() and sidecar.get("/readyz")[0] == 200, sidecar.diagnostics()
+    assert observed(sidecar.metrics(), truth) == committed, "counters moved without a commit"
+    assert logged(sidecar, "error", "checkpoint failed"), sidecar.diagnostics()
 
-        resource.prlimit(pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-        sidecar.converge(truth, hold=0)
-        writer.write(truth.batch(5))
-        assert sidecar.stop(signal.SIGTERM) == 0, sidecar.diagnostics()
-        sidecar.start().converge(truth)
-        assert counter(sidecar, errors) >= 3  # the failures are part of the checkpointed counters
-    finally:
-        writer.close()
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    sidecar.converge(truth, hold=0)
+    writer.write(truth.batch(5))
+    assert sidecar.stop(signal.SIGTERM) == 0, sidecar.diagnostics()
+    sidecar.start().converge(truth)
+    assert counter(sidecar, errors) >= 3  # the failures are part of the checkpointed counters
 
 
 # ---- a corrupt or truncated checkpoint ----------------------------------------------------------
@@ -206,23 +209,14 @@ def _flip_a_bucket(db: Path) -> None:
 @pytest.mark.parametrize(
     "damage", [_truncate, _overwrite, _flip_a_bucket], ids=["truncated", "overwritten", "bad-checksum"]
 )
-def test_a_corrupt_checkpoint_is_detected_set_aside_and_the_daemon_starts_clean(tmp_path, daemon, damage):
+def test_a_corrupt_checkpoint_is_detected_set_aside_and_the_daemon_starts_clean(running, damage):
     """A damaged state DB (cut short, overwritten, or a bucket failing its checksum): the daemon starts, logs
     an error, keeps the bad file aside, and counts from a clean state: every line from the start, once."""
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    truth = Truth()
-    writer = LogWriter(logs / "api.log")
-    try:
-        writer.write(truth.batch(30))
-        sidecar = daemon(write_config(tmp_path, logs)).start()
-        sidecar.wait_counted(truth)
-        assert sidecar.stop(signal.SIGTERM) == 0, sidecar.diagnostics()
-        damage(sidecar.state_dir / "slotail.db")
-        writer.write(truth.batch(4))
+    sidecar, truth, writer = running
+    assert sidecar.stop(signal.SIGTERM) == 0, sidecar.diagnostics()
+    damage(sidecar.state_dir / "slotail.db")
+    writer.write(truth.batch(4))
 
-        sidecar.start().converge(truth)  # start_at: beginning, and no checkpoint: all of it, once
-        assert logged(sidecar, "error", "checkpoint is corrupt"), sidecar.diagnostics()
-        assert list(sidecar.state_dir.glob("slotail.db.corrupt-*")), sorted(os.listdir(sidecar.state_dir))
-    finally:
-        writer.close()
+    sidecar.start().converge(truth)  # start_at: beginning, and no checkpoint: all of it, once
+    assert logged(sidecar, "error", "checkpoint is corrupt"), sidecar.diagnostics()
+    assert list(sidecar.state_dir.glob("slotail.db.corrupt-*")), sorted(os.listdir(sidecar.state_dir))
