@@ -303,7 +303,7 @@ class Daemon:
     # ---- reading --------------------------------------------------------------------------------
 
     def _poll(self) -> bool:
-        """One round of reading; returns whether any lines came in."""
+        """One round of reading; returns whether anything came in (lines, or bytes of a line yet to end)."""
         assert self.tailer is not None
         before = self.tailer.stats
         counts = (before.bytes_read, before.rotations, before.truncations)
@@ -321,7 +321,7 @@ class Daemon:
                 self.totals.health[key] += new - old
                 self._dirty = True
         self._count_source_errors(after.errors)
-        return any(b.lines or b.too_long for b in batches)
+        return after.bytes_read != counts[0] or any(b.lines or b.too_long for b in batches)
 
     def _count_source_errors(self, errors: dict[str, int]) -> None:
         """Fold the tailer's error counts into the totals; the first of each kind is also logged."""
