@@ -29,6 +29,7 @@ from slotail.backfill import Backfill
 from slotail.classify import Observations
 from slotail.config import Config, load_config
 from slotail.engine import Engine, WallClock
+from slotail.engine.clock import Clock
 from slotail.engine.engine import build_plans, build_store
 from slotail.engine.snapshot import Snapshot
 from slotail.errors import SlotailError
@@ -85,7 +86,7 @@ class ListenError(SlotailError):
 class Runtime:
     """Everything a config builds; replaced whole on reload."""
 
-    def __init__(self, config: Config, clock: WallClock) -> None:
+    def __init__(self, config: Config, clock: Clock) -> None:
         self.config = config
         self.pipeline = Pipeline(config)
         self.store: Store = build_store(config, build_plans(config))
@@ -127,10 +128,10 @@ class Published:
 class Daemon:
     """The sidecar's state and its loop."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options, clock: Clock | None = None) -> None:
         self.options = options
         self.tls, self.auth = _web_security(options.web_config)
-        self.clock = WallClock()
+        self.clock = clock if clock is not None else WallClock()  # tests step a ManualClock
         self.runtime = Runtime(load_config(options.config_path), self.clock)
         self.state = StateDB(options.state_dir)
         self.totals = Totals()
