@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from slotail.errors import SlotailError
 from slotail.ledger import EVERYTHING, Entry, Ledger
 from slotail.outputs.alertmanager import AlertmanagerPusher
 from slotail.outputs.http import Endpoints, make_app
+from slotail.outputs.lookback import SLOLookback, lookback
 from slotail.outputs.prometheus import View, registry_for
 from slotail.pipeline import LineStats, Pipeline
 from slotail.sources.archive import RawBatch, content_head
@@ -116,6 +118,7 @@ class Published:
     snapshot: Snapshot | None = None
     lines: LineStats = field(default_factory=LineStats)
     gauges: dict[str, float] = field(default_factory=dict)
+    recent: Mapping[str, SLOLookback] = field(default_factory=dict)  # for the status page
 
 
 class Daemon:
@@ -245,6 +248,7 @@ class Daemon:
             snapshot=lambda: self.published.snapshot,
             lines=lambda: self.published.lines,
             ready=lambda: self.ready,
+            recent=lambda: self.published.recent,
         )
         runner = web.AppRunner(make_app(endpoints), access_log=None)
         await runner.setup()
@@ -346,9 +350,14 @@ class Daemon:
             errors = self.pusher.errors
             self.pusher.push(self.runtime.engine.plans, snapshot)
             self.totals.health["alertmanager_errors"] += self.pusher.errors - errors
+        recent = lookback(self.runtime.engine, snapshot.at_us)
         gauges = {n.TICK_DURATION: time.perf_counter() - started, n.STORE_BYTES: self.runtime.store.nbytes()}
         self.published = Published(
-            self.published.totals, snapshot, self.published.lines, {**self.published.gauges, **gauges}
+            self.published.totals,
+            snapshot,
+            self.published.lines,
+            {**self.published.gauges, **gauges},
+            recent=recent,
         )
 
     def _checkpoint(self, force: bool = False) -> None:
@@ -385,7 +394,10 @@ class Daemon:
     def _publish_totals(self, gauges: dict[str, float] | None = None) -> None:
         merged = {**self.published.gauges, **(gauges or {})}
         totals = self.totals.copy()
-        self.published = Published(totals, self.published.snapshot, totals.line_stats(), merged)
+        published = self.published
+        self.published = Published(
+            totals, published.snapshot, totals.line_stats(), merged, recent=published.recent
+        )
 
     def view(self) -> View:
         """The /metrics view: committed counters plus live health gauges."""

@@ -126,6 +126,14 @@ class Engine:
         """Counters of every series over `window` ending at each time: shape (n, series, 3)."""
         return self.store.window_counts(self._tier(window), window.starts(times_us), times_us)
 
+    def spans(self, window: Window, starts_us: Int64s, ends_us: Int64s) -> Int64s:
+        """Counters over (start, end] spans that end recently, read where `window` is: (n, series, 3)."""
+        return self.store.window_counts(self._tier(window), starts_us, ends_us)
+
+    def resolution_s(self, window: Window) -> int:
+        """The bucket size `window` is read at: a span's start rounds up to a multiple of it."""
+        return self.store.layout.tiers[self._tier(window)].bucket_s
+
     def evaluate_alerts(self, times_us: Int64s, every_window: bool = False) -> Evaluation:
         """Advance every alert through evaluations at these increasing times.
 
