@@ -55,6 +55,7 @@ svg text{font-size:14px;fill:#4b5563}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:4px 16px}
 .spark{height:40px;background:#f9fafb;border-radius:4px}
 footer{padding:12px 16px;color:#6b7280;font-size:13px}
+@media (max-width:480px){main{padding:8px}table{font-size:12px}td,th{padding:3px 4px}}
 """
 BURN_RAG = ((1.0, "green"), (2.0, "amber"))  # seed 000 PART 5: ≤ 1x on track, ≤ 2x warn, above: critical
 DECISION_RAG = {"NORMAL": "green", "CAUTIOUS": "amber", "FREEZE": "red"}
