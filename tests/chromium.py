@@ -35,7 +35,9 @@ def screenshot(url: str, name: str, size: tuple[int, int]) -> Path:
     with tempfile.TemporaryDirectory(prefix="slotail-chromium-") as profile:
         cmd = [chromium, *FLAGS, f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}"]
         proc = subprocess.run([*cmd, f"--screenshot={out}", url], capture_output=True, timeout=60)
-    assert out.exists(), f"chromium wrote no screenshot (exit {proc.returncode}):\n{proc.stderr.decode()[-2000:]}"
+    assert out.exists(), (
+        f"chromium wrote no screenshot (exit {proc.returncode}):\n{proc.stderr.decode()[-2000:]}"
+    )
     return out
 
 

@@ -69,7 +69,9 @@ def doc(log: Path) -> dict:
 def test_markdown_review_has_every_slo_with_the_json_numbers_the_freeze_decision_and_the_alerts(log, doc):
     """Seed 000 PART 7: status table (target, current, budget in min and %, trend), freeze, alerts fired."""
     text = backfill(log, "markdown")
-    rows = {m[1]: m[0] for m in re.finditer(r"^\| ([a-z-]+) \| .*\|$", text.split("### Release freeze")[0], re.M)}
+    rows = {
+        m[1]: m[0] for m in re.finditer(r"^\| ([a-z-]+) \| .*\|$", text.split("### Release freeze")[0], re.M)
+    }
     assert set(rows) == set(SLOS)
     for slo in doc["slos"]:
         budget = slo["error_budget"]
@@ -83,7 +85,10 @@ def test_markdown_review_has_every_slo_with_the_json_numbers_the_freeze_decision
     for slo in doc["slos"]:
         for alert in slo["alerts"]:
             for interval in alert["intervals"]:
-                assert f"| {slo['name']} | {alert['name']} | {alert['severity']} | {interval['start']} |" in fired
+                assert (
+                    f"| {slo['name']} | {alert['name']} | {alert['severity']} | {interval['start']} |"
+                    in fired
+                )
     outage = next(s for s in doc["slos"] if s["name"] == "api-availability")
     assert any(a["intervals"] for a in outage["alerts"] if a["name"] == "page-fast")  # the outage paged
 
@@ -97,7 +102,7 @@ def test_html_report_is_self_contained_has_charts_for_every_slo_and_renders_in_c
     for name in SLOS:
         section = page.split(f'id="slo-{name}"')[1].split("</section>")[0]
         assert section.count("<svg") == 3, name
-        assert section.count("<path d=\"M") >= 3, name  # every chart draws a line
+        assert section.count('<path d="M') >= 3, name  # every chart draws a line
     assert "Release process: " in page and "Alerts that fired" in page
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         shot = screenshot(out.as_uri(), f"report-{label}", size)

@@ -5,7 +5,8 @@ counters at every step. Steps are folded into points of `stride` steps; when
 the points reach twice `points`, neighbours are merged and the stride doubles,
 so memory stays between `points` and `2 * points` whatever the length of the
 logs. A point holds the highest error ratio within its stride (a short spike is
-never lost) and is stamped with its last step.
+never lost) and is stamped with its last step; the newest step is kept apart
+as the last point.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class HistoryRecorder:
     def _absorb(self) -> None:
         while True:
             room = 2 * self.points - len(self._times)
-            groups = min(len(self._pending_t) // self.stride, room)
+            groups = min((len(self._pending_t) - 1) // self.stride, room)  # the newest step waits
             if not groups:
                 return
             take = groups * self.stride
@@ -89,11 +90,16 @@ class HistoryRecorder:
                 self.stride *= 2
 
     def history(self) -> dict[str, SLOHistory]:
-        """Every SLO's points, the steps not yet folded making one last point."""
+        """Every SLO's points; the steps not yet folded make one more, and the last step is a point of its
+        own (it is never folded), so a chart ends at the report's numbers."""
         times, values = self._times, self._values
-        if len(self._pending_t):
+        fold = len(self._pending_t) - 1
+        if fold > 0:
+            times = np.append(times, self._pending_t[fold - 1])
+            values = np.vstack((values, _worst(self._pending_v[:fold], fold)))
+        if fold >= 0:
             times = np.append(times, self._pending_t[-1])
-            values = np.vstack((values, _worst(self._pending_v, len(self._pending_t))))
+            values = np.vstack((values, self._pending_v[-1:]))
         out = {}
         for plan in self.plans:
             ratios = {w.label: values[:, self.columns.index((plan, w))] for w in plan.windows}
