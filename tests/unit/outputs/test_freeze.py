@@ -6,26 +6,13 @@ import pytest
 
 from slotail.engine.snapshot import Budget, SLOStatus, Snapshot
 from slotail.outputs.freeze import CAUTIOUS, FREEZE, NORMAL, FreezePolicy, decide
+from tests.snapshots import slo_status
 
 
 def slo(name: str, remaining_minutes: float | None, total: float = 216.0) -> SLOStatus:
     ratio = None if remaining_minutes is None else remaining_minutes / total
     consumed = None if ratio is None else 1 - ratio
-    return SLOStatus(
-        name=name,
-        objective=0.995,
-        period="30d",
-        good=0,
-        bad=0,
-        excluded=0,
-        sli=None,
-        budget=Budget(consumed, ratio, total, remaining_minutes),
-        status="healthy",
-        windows=(),
-        latency_threshold_ms=None,
-        percentiles_ms=None,
-        alerts=(),
-    )
+    return slo_status(name=name, budget=Budget(consumed, ratio, total, remaining_minutes))
 
 
 def snapshot(*slos: SLOStatus) -> Snapshot:

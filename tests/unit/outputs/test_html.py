@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from slotail.engine.snapshot import AlertState, Budget, Interval, SLOStatus, Snapshot, WindowStats
+from slotail.engine.snapshot import AlertState, Budget, Interval, Snapshot, WindowStats
 from slotail.outputs.charts import Chart, Line, line_chart, path_d, sparkline, ticks
 from slotail.outputs.freeze import decide
 from slotail.outputs.history import SLOHistory
@@ -15,6 +15,7 @@ from slotail.outputs.html import render_html
 from slotail.outputs.lookback import SLOLookback, Slots, Trend
 from slotail.outputs.status import status_page
 from slotail.pipeline import LineStats
+from tests.snapshots import slo_status
 
 US = 1_000_000
 HOSTILE = '<script>alert("x")</script>&'
@@ -22,19 +23,14 @@ HOSTILE = '<script>alert("x")</script>&'
 
 def hostile_snapshot() -> Snapshot:
     alert = AlertState(HOSTILE, "<sev>", 14.4, "1h", "5m", True, (Interval(0, None),))
-    slo = SLOStatus(
+    slo = slo_status(
         name=HOSTILE,
-        objective=0.995,
-        period="30d",
         good=990,
         bad=10,
-        excluded=0,
         sli=0.99,
         budget=Budget(2.0, -1.0, 216.0, -216.0),
         status="exhausted",
         windows=(WindowStats("30d", 2592000, 990, 10, 0.01, 2.0, None),),
-        latency_threshold_ms=None,
-        percentiles_ms=None,
         alerts=(alert,),
     )
     return Snapshot(3600 * US, (slo,))
