@@ -363,15 +363,17 @@ def _render(result: BackfillResult, fmt: str, report: Report) -> bytes:
     return html.encode()
 
 
+def _table_width(out: Path | None) -> int | None:
+    """The terminal's width on a terminal, else 160 columns."""
+    return None if out is None and sys.stdout.isatty() else 160
+
+
 def _report(result: BackfillResult, fmt: str, report: Report, out: Path | None) -> None:
     if fmt == "table":
-        console = Console(
-            width=None if sys.stdout.isatty() else 160, file=None if out is None else io.StringIO()
-        )
-        render_table(result.snapshot, result.lines, console)
-        if out is not None:
-            assert isinstance(console.file, io.StringIO)
-            out.write_text(console.file.getvalue())
+        buffer = io.StringIO() if out is not None else None
+        render_table(result.snapshot, result.lines, Console(width=_table_width(out), file=buffer))
+        if out is not None and buffer is not None:
+            out.write_text(buffer.getvalue())
     else:
         body = _render(result, fmt, report)
         if out is None:

@@ -167,6 +167,10 @@ def _summary(snapshot: Snapshot, recent: Mapping[str, SLOLookback]) -> str:
     )
 
 
+def _window_name(label: str, period: str) -> str:
+    return f"{label} (period)" if label == period else f"{label} window"
+
+
 def _charts(slo: SLOStatus, history: SLOHistory) -> str:
     """Error ratio, burn rate per window and budget remaining over the backfill."""
     times = history.times_us.tolist()
@@ -174,12 +178,13 @@ def _charts(slo: SLOStatus, history: SLOHistory) -> str:
         (i.start_us, i.end_us if i.end_us is not None else times[-1]) for a in slo.alerts for i in a.intervals
     ]
     labels = [w.label for w in slo.windows]
+    shown = dict.fromkeys([labels[0], slo.period])  # the shortest window and the period (maybe the same)
     ratios = Chart(
         f"{slo.name}: error ratio",
         times,
         [
-            Line(f"{labels[0]} window", history.error_ratios[labels[0]].tolist(), PALETTE[1]),
-            Line(f"{slo.period} (period)", history.error_ratios[slo.period].tolist(), PALETTE[0]),
+            Line(_window_name(label, slo.period), history.error_ratios[label].tolist(), color)
+            for label, color in zip(shown, (PALETTE[1], PALETTE[0]), strict=False)
         ],
         lambda v: f"{v * 100:.2g}%",
         marks=[(history.budget_ratio, "budget pace (1x)")],
