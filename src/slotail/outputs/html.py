@@ -54,6 +54,7 @@ svg text{font-size:14px;fill:#4b5563}
 .wide{grid-column:1/-1}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:4px 16px}
 .spark{height:40px;background:#f9fafb;border-radius:4px}
+.axis{display:flex;justify-content:space-between;font-size:11px;color:#9ca3af}
 footer{padding:12px 16px;color:#6b7280;font-size:13px}
 @media (max-width:480px){main{padding:8px}table{font-size:12px}td,th{padding:3px 4px}}
 """

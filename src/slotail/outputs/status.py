@@ -18,7 +18,7 @@ from slotail.outputs.html import (
     status_pill,
 )
 from slotail.outputs.lookback import SLOLookback
-from slotail.outputs.text import burn, overall
+from slotail.outputs.text import burn, overall, percent
 from slotail.timeutil import iso_utc
 
 REFRESH_S = 60  # seed 000 PART 5: "refresh every 60 seconds"
@@ -26,15 +26,19 @@ LINKS = '<footer><a href="/metrics">/metrics</a> · <a href="/api/v1/slos">/api/
 
 
 def _day(slo: SLOStatus, recent: SLOLookback | None) -> str:
+    """The sparkline of the last day's error ratio per slot, with its totals."""
     if recent is None:
         return ""
     slots = recent.day
     hours = (slots.ends_us[-1] - slots.ends_us[0]) / 3.6e9 + slots.slot_s / 3600
     title = f"{slo.name}: error ratio per {seconds_label(slots.slot_s)}, last {hours:.0f} h"
+    ratios = [r for r in slots.error_ratios() if r is not None]
+    peak = f" · peak {percent(max(ratios), 2)}" if ratios else ""
     return (
         f"<h3>Last {hours:.0f} h</h3>"
         f"{sparkline(slots.error_ratios(), 1 - slo.objective, title)}"
-        f'<div class="muted">error ratio per {escape(seconds_label(slots.slot_s))} · '
+        f'<div class="axis"><span>−{hours:.0f} h</span><span>now</span></div>'
+        f'<div class="muted">error ratio per {escape(seconds_label(slots.slot_s))}{peak} · '
         f"{sum(slots.bad)} bad of {sum(slots.good) + sum(slots.bad)} · burn {escape(burn(recent.day_burn()))}"
         " · dashed: budget pace</div>"
     )
