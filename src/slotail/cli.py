@@ -23,7 +23,6 @@ from slotail.engine import Engine, WallClock
 from slotail.engine.engine import Evaluation
 from slotail.errors import SlotailError
 from slotail.outputs.document import document, dumps
-from slotail.outputs.freeze import decide
 from slotail.outputs.history import HistoryRecorder
 from slotail.outputs.html import render_html
 from slotail.outputs.lookback import lookback
@@ -358,9 +357,7 @@ def _render(result: BackfillResult, fmt: str, report: Report) -> bytes:
     if fmt == "markdown":
         return render_markdown(result.snapshot, result.lines, recent).encode()
     history = report.recorder.history() if report.recorder is not None else {}
-    decision = decide(result.snapshot, {name: r.day_burn() for name, r in recent.items()})
-    html = render_html(result.snapshot, result.lines, recent, decision, history, result.first_event_us)
-    return html.encode()
+    return render_html(result.snapshot, result.lines, recent, history, result.first_event_us).encode()
 
 
 def _table_width(out: Path | None) -> int | None:

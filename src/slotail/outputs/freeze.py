@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from slotail.engine.snapshot import SLOStatus, Snapshot
+from slotail.outputs.lookback import SLOLookback
 
 NORMAL, CAUTIOUS, FREEZE = "NORMAL", "CAUTIOUS", "FREEZE"
 SEVERITY = (NORMAL, CAUTIOUS, FREEZE)
@@ -76,3 +77,10 @@ def decide(
     slos = tuple(decide_slo(s, day_burns.get(s.name), policy) for s in snapshot.slos)
     worst = max((SEVERITY.index(s.decision) for s in slos if s.decision is not None), default=0)
     return Decision(SEVERITY[worst], slos)
+
+
+def decide_recent(
+    snapshot: Snapshot, recent: Mapping[str, SLOLookback], policy: FreezePolicy | None = None
+) -> Decision:
+    """`decide` with each SLO's burn rate over the last day as the store holds it."""
+    return decide(snapshot, {name: r.day_burn() for name, r in recent.items()}, policy)

@@ -12,7 +12,7 @@ from html import escape
 
 from slotail.engine.snapshot import SLOStatus, Snapshot
 from slotail.outputs.charts import PALETTE, Chart, Line, legend, line_chart
-from slotail.outputs.freeze import MEANING, Decision
+from slotail.outputs.freeze import MEANING, Decision, FreezePolicy, decide_recent
 from slotail.outputs.history import SLOHistory
 from slotail.outputs.lookback import SLOLookback
 from slotail.outputs.text import RAG, budget_left, burn, current, fired, overall, target, until
@@ -248,11 +248,12 @@ def render_html(
     snapshot: Snapshot,
     lines: LineStats,
     recent: Mapping[str, SLOLookback],
-    decision: Decision,
     history: Mapping[str, SLOHistory],
     first_event_us: int | None = None,
+    policy: FreezePolicy | None = None,
 ) -> str:
     """The backfill report: status table, freeze decision, per-SLO charts over time and the alerts fired."""
+    decision = decide_recent(snapshot, recent, policy)
     since = f"events from {iso_utc(first_event_us)} · " if first_event_us is not None else ""
     subtitle = (
         f"{since}evaluated at {iso_utc(snapshot.at_us)} · {lines.read} lines read, {lines.parsed} parsed, "

@@ -7,7 +7,7 @@ from html import escape
 
 from slotail.engine.snapshot import SLOStatus, Snapshot
 from slotail.outputs.charts import seconds_label, sparkline
-from slotail.outputs.freeze import decide
+from slotail.outputs.freeze import decide_recent
 from slotail.outputs.html import (
     alert_table,
     budget_bar,
@@ -58,7 +58,7 @@ def status_page(
     """Every SLO's SLI, budget, burn rates, alerts and last 24 h; a page that reloads every `refresh_s`."""
     if snapshot is None:
         return page("slotail", "slotail", "starting…", "<p>Loading state; this page refreshes.</p>", 2)
-    decision = decide(snapshot, {name: r.day_burn() for name, r in recent.items()})
+    decision = decide_recent(snapshot, recent)
     cards = "".join(_card(s, recent.get(s.name)) for s in snapshot.slos)
     subtitle = f"last updated {iso_utc(snapshot.at_us)} · {overall(snapshot.slos)}"
     body = f"{decision_banner(decision)}<div class='grid'>{cards}</div>{LINKS}"

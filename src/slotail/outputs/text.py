@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from slotail.engine.snapshot import AlertState, Interval, SLOStatus, Snapshot
-from slotail.outputs.freeze import MEANING, Decision, FreezePolicy, decide
+from slotail.outputs.freeze import MEANING, Decision, FreezePolicy, decide_recent
 from slotail.outputs.lookback import STEADY_BURN, SLOLookback
 from slotail.pipeline import LineStats
 from slotail.timeutil import format_duration, iso_utc
@@ -86,6 +86,11 @@ def render_table(snapshot: Snapshot, lines: LineStats, console: Console) -> None
     )
 
 
+def cell(text: str) -> str:
+    """Text for a markdown table cell: no column break, no HTML."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
 def target(slo: SLOStatus) -> str:
     """The objective, with the latency threshold for a latency SLI."""
     if slo.latency_threshold_ms is None:
@@ -113,13 +118,13 @@ def render_markdown(
     policy: FreezePolicy | None = None,
 ) -> str:
     """Seed 000's weekly review: SLO status with trend, the release-freeze decision, burn rates, alerts."""
-    decision = decide(snapshot, {name: r.day_burn() for name, r in recent.items()}, policy)
+    decision = decide_recent(snapshot, recent, policy)
     out = [f"## SLO weekly review — {iso_utc(snapshot.at_us)}", "", "### SLO status", ""]
     out += ["| SLO | Target | Current | Budget remaining | Status | Trend |", "|---|---|---|---|---|---|"]
     for slo in snapshot.slos:
         arrow = recent[slo.name].trend.arrow() if slo.name in recent else "—"
         out.append(
-            f"| {slo.name} | {target(slo)} | {current(slo)} | {budget_left(slo)} "
+            f"| {cell(slo.name)} | {target(slo)} | {current(slo)} | {budget_left(slo)} "
             f"| {slo.status} ({RAG.get(slo.status, 'no data')}) | {arrow} |"
         )
     spans = sorted({format_duration(r.trend.span_s) for r in recent.values()})
@@ -135,11 +140,11 @@ def render_markdown(
     out += ["", "### Burn rates", "", "| SLO | Windows |", "|---|---|"]
     for slo in snapshot.slos:
         out.append(
-            f"| {slo.name} | " + ", ".join(f"{w.label} {burn(w.burn_rate)}" for w in slo.windows) + " |"
+            f"| {cell(slo.name)} | " + ", ".join(f"{w.label} {burn(w.burn_rate)}" for w in slo.windows) + " |"
         )
     out += ["", "### Alerts that fired", ""]
     alerts = [
-        f"| {slo.name} | {a.name} | {a.severity} | {iso_utc(i.start_us)} | {until(i)} |"
+        f"| {cell(slo.name)} | {cell(a.name)} | {cell(a.severity)} | {iso_utc(i.start_us)} | {until(i)} |"
         for slo, a, i in fired(snapshot)
     ]
     out += (
@@ -157,7 +162,7 @@ def render_markdown(
 def freeze_markdown(decision: Decision, policy: FreezePolicy) -> list[str]:
     """The release-freeze section: the decision, why, and the rules it applied."""
     driven = decision.driven_by()
-    why = f" (driven by {', '.join(driven)})" if driven else ""
+    why = f" (driven by {', '.join(map(cell, driven))})" if driven else ""
     out = [
         "### Release freeze",
         "",
@@ -165,7 +170,7 @@ def freeze_markdown(decision: Decision, policy: FreezePolicy) -> list[str]:
         "",
     ]
     out += ["| SLO | Decision | Why |", "|---|---|---|"]
-    out += [f"| {s.name} | {s.decision or '—'} | {s.reason} |" for s in decision.slos]
+    out += [f"| {cell(s.name)} | {s.decision or '—'} | {s.reason} |" for s in decision.slos]
     out += [
         "",
         f"_Rules (seed 000, PART 7): FREEZE if ≤ {policy.freeze_minutes:g} min of budget remain and the "

@@ -9,11 +9,11 @@ import numpy as np
 
 from slotail.engine.snapshot import AlertState, Budget, Interval, Snapshot, WindowStats
 from slotail.outputs.charts import Chart, Line, line_chart, path_d, sparkline, ticks
-from slotail.outputs.freeze import decide
 from slotail.outputs.history import SLOHistory
 from slotail.outputs.html import render_html
 from slotail.outputs.lookback import SLOLookback, Slots, Trend
 from slotail.outputs.status import status_page
+from slotail.outputs.text import render_markdown
 from slotail.pipeline import LineStats
 from tests.snapshots import slo_status
 
@@ -45,10 +45,9 @@ def test_nothing_from_the_config_becomes_markup():
     snapshot = hostile_snapshot()
     times = np.array([0, 1800 * US, 3600 * US], np.int64)
     history = {HOSTILE: SLOHistory(HOSTILE, 0.005, "30d", times, {"30d": np.array([np.nan, 0.01, 0.02])})}
-    decision = decide(snapshot, {HOSTILE: 2.0})
     pages = [
         status_page(snapshot, recent()),
-        render_html(snapshot, LineStats(), recent(), decision, history, 0),
+        render_html(snapshot, LineStats(), recent(), history, 0),
     ]
     for page in pages:
         assert "<script" not in page and "<sev>" not in page
@@ -87,3 +86,16 @@ def test_ticks_are_round_and_cover_the_range():
     assert ticks(0, 0.11) == [0, 0.05, 0.1, 0.15]
     assert ticks(-0.37, 1.06) == [-0.5, 0, 0.5, 1.0, 1.5]
     assert ticks(0, 22.7) == [0, 10, 20, 30]
+
+
+def test_markdown_review_row_freeze_and_fired_alerts():
+    """A row per SLO: target, current, budget (min and %), status, trend; the decision; alerts; escaped."""
+    snapshot = hostile_snapshot()
+    text = render_markdown(snapshot, LineStats(), recent())
+    name = '&lt;script&gt;alert("x")&lt;/script&gt;&amp;'
+    assert "<script" not in text and "<sev>" not in text
+    row = f"| {name} | 99.50% | 99.000% | -216.0 of 216.0 min (-100%) | exhausted (red) | ↓ |"
+    assert row in text
+    assert "**Overall:** 0 green, 0 amber, 1 red. **Release process: FREEZE.**" in text
+    assert f"| {name} | FREEZE | -216 min left, 24 h burn 50.00x |" in text
+    assert f"| {name} | {name} | &lt;sev&gt; | 1970-01-01T00:00:00Z | still active |" in text
