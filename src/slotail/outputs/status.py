@@ -60,6 +60,7 @@ def status_page(
         return page("slotail", "slotail", "starting…", "<p>Loading state; this page refreshes.</p>", 2)
     decision = decide_recent(snapshot, recent)
     cards = "".join(_card(s, recent.get(s.name)) for s in snapshot.slos)
-    subtitle = f"last updated {iso_utc(snapshot.at_us)} · {overall(snapshot.slos)}"
+    updated = iso_utc(snapshot.at_us)[:19].replace("T", " ")
+    subtitle = f"last updated {updated} UTC · {overall(snapshot.slos)}"
     body = f"{decision_banner(decision)}<div class='grid'>{cards}</div>{LINKS}"
     return page("slotail SLO status", "SLO status", subtitle, body, refresh_s)

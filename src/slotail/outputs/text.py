@@ -125,7 +125,7 @@ def render_markdown(
         arrow = recent[slo.name].trend.arrow() if slo.name in recent else "—"
         out.append(
             f"| {cell(slo.name)} | {target(slo)} | {current(slo)} | {budget_left(slo)} "
-            f"| {slo.status} ({RAG.get(slo.status, 'no data')}) | {arrow} |"
+            f"| {slo.status}{f' ({RAG[slo.status]})' if slo.status in RAG else ''} | {arrow} |"
         )
     spans = sorted({format_duration(r.trend.span_s) for r in recent.values()})
     out += [
