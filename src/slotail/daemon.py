@@ -69,7 +69,9 @@ def series_keys(config: Config) -> list[str]:
     """A key per SLO series that changes when what the series counts changes."""
     keys = []
     for slo in config.slos:
-        definition = repr((slo.sli, config.timestamp, config.store.bucket)).encode()
+        parts: tuple[object, ...] = (slo.sli, config.timestamp, config.store.bucket)
+        maintenance = config.maintenance_for(slo)
+        definition = repr((*parts, maintenance) if maintenance else parts).encode()
         keys.append(f"{slo.name}:{hashlib.blake2b(definition, digest_size=8).hexdigest()}")
     return keys
 
