@@ -58,6 +58,7 @@ def test_status_page_shows_every_slo_with_a_day_sparkline_and_renders_on_phone_a
 
     page = wait_until(loaded, describe=sidecar.diagnostics).decode()
     assert '<meta http-equiv="refresh"' in page and "<script" not in page
+    assert "Release process: " in page
     cards = page.split('<section class="card">')[1:]
     assert [re.match(r"<h2>([a-z-]+) ", c)[1] for c in cards] == slos  # type: ignore[index]
     for card in cards:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape
 
-from slotail.engine.snapshot import SLOStatus, Snapshot
+from slotail.engine.snapshot import AlertState, Release, SLOStatus, Snapshot
 from slotail.outputs.charts import PALETTE, Chart, Line, legend, line_chart
-from slotail.outputs.freeze import MEANING, Decision, FreezePolicy, decide_recent
 from slotail.outputs.history import SLOHistory
 from slotail.outputs.lookback import SLOLookback
 from slotail.outputs.text import RAG, budget_left, burn, current, fired, overall, target, until
@@ -121,15 +120,26 @@ def burn_chips(slo: SLOStatus) -> str:
     return f'<div class="chips">{chips}</div>'
 
 
+def condition(alert: AlertState) -> str:
+    """When an alert fires, in a few words (by its kind: burn, count, percentile or budget)."""
+    windows = alert.long_window + (f" & {alert.short_window}" if alert.short_window else "")
+    if alert.kind == "count":
+        return f"> {alert.threshold:g} bad in {windows}"
+    if alert.kind == "percentile":
+        return f"latency > {alert.threshold / 1e3:g} ms over {windows}"
+    if alert.kind == "budget":
+        return f"budget < {alert.threshold * 100:g}%"
+    return f"{alert.factor:g}x over {windows}"
+
+
 def alert_table(slo: SLOStatus) -> str:
     """Each alert's rule and state."""
     rows = []
     for a in slo.alerts:
-        windows = a.long_window + (f" & {a.short_window}" if a.short_window else "")
         state = pill("FIRING", "red") if a.active else pill("ok", "green")
         rows.append(
             f"<tr><td>{escape(a.name)}</td><td>{escape(a.severity)}</td>"
-            f"<td>{a.factor:g}x over {escape(windows)}</td><td>{state}</td>"
+            f"<td>{escape(condition(a))}</td><td>{state}</td>"
             f"<td>{len(a.intervals)}×</td></tr>"
         )
     if not rows:
@@ -140,14 +150,14 @@ def alert_table(slo: SLOStatus) -> str:
     )
 
 
-def decision_banner(decision: Decision) -> str:
-    driven = decision.driven_by()
-    why = f" — because of {', '.join(driven)}" if driven else ""
-    css = DECISION_RAG[decision.decision]
-    return (
-        f'<div class="decision {css}">Release process: {escape(decision.decision)} '
-        f"({escape(MEANING[decision.decision])}){escape(why)}</div>"
-    )
+def release_banner(release: Release | None) -> str:
+    """The budget policy's release decision, why, and the SLOs that led to it."""
+    if release is None:
+        return ""
+    why = f" — {release.reason}" if release.reason else ""
+    met = f" ({', '.join(release.slos)})" if release.slos else ""
+    css = DECISION_RAG.get(release.decision, "")
+    return f'<div class="decision {css}">Release process: {escape(release.decision + why + met)}</div>'
 
 
 # ---- the backfill report -------------------------------------------------------------------------
@@ -194,7 +204,7 @@ def _charts(slo: SLOStatus, history: SLOHistory) -> str:
         Line(label, history.burn_rates(label).tolist(), PALETTE[i % len(PALETTE)])
         for i, label in enumerate(labels)
     ]
-    factors = sorted({a.factor for a in slo.alerts})
+    factors = sorted({a.factor for a in slo.alerts if a.kind == "burn"})
     burn_chart = Chart(
         f"{slo.name}: burn rate per window",
         times,
@@ -250,10 +260,8 @@ def render_html(
     recent: Mapping[str, SLOLookback],
     history: Mapping[str, SLOHistory],
     first_event_us: int | None = None,
-    policy: FreezePolicy | None = None,
 ) -> str:
-    """The backfill report: status table, freeze decision, per-SLO charts over time and the alerts fired."""
-    decision = decide_recent(snapshot, recent, policy)
+    """The backfill report: status table, release decision, per-SLO charts over time and the alerts fired."""
     since = f"events from {iso_utc(first_event_us)} · " if first_event_us is not None else ""
     subtitle = (
         f"{since}evaluated at {iso_utc(snapshot.at_us)} · {lines.read} lines read, {lines.parsed} parsed, "
@@ -261,7 +269,7 @@ def render_html(
     )
     sections: Sequence[str] = [_slo_section(s, history.get(s.name)) for s in snapshot.slos]
     body = (
-        f"{decision_banner(decision)}<div class='grid'>{_summary(snapshot, recent)}{_fired(snapshot)}"
+        f"{release_banner(snapshot.release)}<div class='grid'>{_summary(snapshot, recent)}{_fired(snapshot)}"
         f"{''.join(sections)}</div>"
     )
     return page("slotail SLO report", "slotail SLO report", subtitle, body)

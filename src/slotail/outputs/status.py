@@ -7,14 +7,13 @@ from html import escape
 
 from slotail.engine.snapshot import SLOStatus, Snapshot
 from slotail.outputs.charts import seconds_label, sparkline
-from slotail.outputs.freeze import decide_recent
 from slotail.outputs.html import (
     alert_table,
     budget_bar,
     burn_chips,
-    decision_banner,
     headline,
     page,
+    release_banner,
     status_pill,
 )
 from slotail.outputs.lookback import SLOLookback
@@ -58,9 +57,8 @@ def status_page(
     """Every SLO's SLI, budget, burn rates, alerts and last 24 h; a page that reloads every `refresh_s`."""
     if snapshot is None:
         return page("slotail", "slotail", "starting…", "<p>Loading state; this page refreshes.</p>", 2)
-    decision = decide_recent(snapshot, recent)
     cards = "".join(_card(s, recent.get(s.name)) for s in snapshot.slos)
     updated = iso_utc(snapshot.at_us)[:19].replace("T", " ")
     subtitle = f"last updated {updated} UTC · {overall(snapshot.slos)}"
-    body = f"{decision_banner(decision)}<div class='grid'>{cards}</div>{LINKS}"
+    body = f"{release_banner(snapshot.release)}<div class='grid'>{cards}</div>{LINKS}"
     return page("slotail SLO status", "SLO status", subtitle, body, refresh_s)

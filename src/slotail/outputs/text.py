@@ -9,8 +9,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from slotail.engine.snapshot import AlertState, Interval, SLOStatus, Snapshot
-from slotail.outputs.freeze import MEANING, Decision, FreezePolicy, decide_recent
+from slotail.engine.snapshot import AlertState, Interval, Release, SLOStatus, Snapshot
 from slotail.outputs.lookback import STEADY_BURN, SLOLookback
 from slotail.pipeline import LineStats
 from slotail.timeutil import format_duration, iso_utc
@@ -111,14 +110,8 @@ def overall(slos: Sequence[SLOStatus]) -> str:
     return text + (f", {tally['no data']} no data" if tally["no data"] else "")
 
 
-def render_markdown(
-    snapshot: Snapshot,
-    lines: LineStats,
-    recent: Mapping[str, SLOLookback],
-    policy: FreezePolicy | None = None,
-) -> str:
-    """Seed 000's weekly review: SLO status with trend, the release-freeze decision, burn rates, alerts."""
-    decision = decide_recent(snapshot, recent, policy)
+def render_markdown(snapshot: Snapshot, lines: LineStats, recent: Mapping[str, SLOLookback]) -> str:
+    """Seed 000's weekly review: SLO status with trend, the release decision, burn rates, alerts fired."""
     out = [f"## SLO weekly review — {iso_utc(snapshot.at_us)}", "", "### SLO status", ""]
     out += ["| SLO | Target | Current | Budget remaining | Status | Trend |", "|---|---|---|---|---|---|"]
     for slo in snapshot.slos:
@@ -130,13 +123,15 @@ def render_markdown(
     spans = sorted({format_duration(r.trend.span_s) for r in recent.values()})
     out += [
         "",
-        f"**Overall:** {overall(snapshot.slos)}. **Release process: {decision.decision}.**",
+        f"**Overall:** {overall(snapshot.slos)}."
+        + (f" **Release process: {cell(snapshot.release.decision)}.**" if snapshot.release else ""),
         "",
         "_Current and budget cover each SLO's period up to the evaluation time. Trend: burn rate over "
         f"the last {' / '.join(spans) or '7d'} against the same span before it; ↑ better, ↓ worse, "
         f"→ within {STEADY_BURN}x, — no events in one of them._",
     ]
-    out += ["", *freeze_markdown(decision, policy or FreezePolicy())]
+    if snapshot.release is not None:
+        out += ["", *release_markdown(snapshot.release, snapshot.slos, recent)]
     out += ["", "### Burn rates", "", "| SLO | Windows |", "|---|---|"]
     for slo in snapshot.slos:
         out.append(
@@ -159,22 +154,16 @@ def render_markdown(
     return "\n".join(out)
 
 
-def freeze_markdown(decision: Decision, policy: FreezePolicy) -> list[str]:
-    """The release-freeze section: the decision, why, and the rules it applied."""
-    driven = decision.driven_by()
-    why = f" (driven by {', '.join(map(cell, driven))})" if driven else ""
-    out = [
-        "### Release freeze",
-        "",
-        f"**Decision: {decision.decision}** — {MEANING[decision.decision]}{why}.",
-        "",
-    ]
-    out += ["| SLO | Decision | Why |", "|---|---|---|"]
-    out += [f"| {cell(s.name)} | {s.decision or '—'} | {s.reason} |" for s in decision.slos]
-    out += [
-        "",
-        f"_Rules (seed 000, PART 7): FREEZE if ≤ {policy.freeze_minutes:g} min of budget remain and the "
-        f"24 h burn rate is ≥ {policy.freeze_burn:g}x; NORMAL if more than {policy.normal_minutes:g} min "
-        "remain; CAUTIOUS otherwise._",
-    ]
+def release_markdown(
+    release: Release, slos: Sequence[SLOStatus], recent: Mapping[str, SLOLookback]
+) -> list[str]:
+    """The release-freeze section: the budget policy's decision, why, and what each SLO stands at."""
+    met = f" ({', '.join(map(cell, release.slos))})" if release.slos else ""
+    reason = f" — {cell(release.reason)}" if release.reason else ""
+    out = ["### Release freeze", "", f"**Decision: {cell(release.decision)}**{reason}{met}.", ""]
+    out += ["| SLO | Budget remaining | Burn, last 24 h | Decides |", "|---|---|---|---|"]
+    for slo in slos:
+        day = recent[slo.name].day_burn() if slo.name in recent else None
+        decides = "✓" if slo.name in release.slos else ""
+        out.append(f"| {cell(slo.name)} | {budget_left(slo)} | {burn(day)} | {decides} |")
     return out

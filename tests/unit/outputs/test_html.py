@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from slotail.engine.snapshot import AlertState, Budget, Interval, Snapshot, WindowStats
+from slotail.engine.snapshot import AlertState, Budget, Interval, Release, Snapshot, WindowStats
 from slotail.outputs.charts import Chart, Line, line_chart, path_d, sparkline, ticks
 from slotail.outputs.history import SLOHistory
 from slotail.outputs.html import render_html
@@ -22,7 +22,7 @@ HOSTILE = '<script>alert("x")</script>&'
 
 
 def hostile_snapshot() -> Snapshot:
-    alert = AlertState(HOSTILE, "<sev>", 14.4, "1h", "5m", True, (Interval(0, None),))
+    alert = AlertState(HOSTILE, "<sev>", "burn", 0.0, 14.4, "1h", "5m", True, (Interval(0, None),))
     slo = slo_status(
         name=HOSTILE,
         good=990,
@@ -33,7 +33,7 @@ def hostile_snapshot() -> Snapshot:
         windows=(WindowStats("30d", 2592000, 990, 10, 0.01, 2.0, None),),
         alerts=(alert,),
     )
-    return Snapshot(3600 * US, (slo,))
+    return Snapshot(3600 * US, (slo,), Release("FREEZE", "<why>", (HOSTILE,)))
 
 
 def recent() -> dict[str, SLOLookback]:
@@ -50,7 +50,7 @@ def test_nothing_from_the_config_becomes_markup():
         render_html(snapshot, LineStats(), recent(), history, 0),
     ]
     for page in pages:
-        assert "<script" not in page and "<sev>" not in page
+        assert "<script" not in page and "<sev>" not in page and "<why>" not in page
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;" in page
         assert "FREEZE" in page and "FIRING" in page
 
@@ -97,5 +97,6 @@ def test_markdown_review_row_freeze_and_fired_alerts():
     row = f"| {name} | 99.50% | 99.000% | -216.0 of 216.0 min (-100%) | exhausted (red) | ↓ |"
     assert row in text
     assert "**Overall:** 0 green, 0 amber, 1 red. **Release process: FREEZE.**" in text
-    assert f"| {name} | FREEZE | -216 min left, 24 h burn 50.00x |" in text
+    assert f"**Decision: FREEZE** — &lt;why&gt; ({name})." in text
+    assert f"| {name} | -216.0 of 216.0 min (-100%) | 50.00x | ✓ |" in text
     assert f"| {name} | {name} | &lt;sev&gt; | 1970-01-01T00:00:00Z | still active |" in text
