@@ -360,17 +360,13 @@ def _render(result: BackfillResult, fmt: str, report: Report) -> bytes:
     return render_html(result.snapshot, result.lines, recent, history, result.first_event_us).encode()
 
 
-def _table_width(out: Path | None) -> int | None:
-    """The terminal's width on a terminal, else 160 columns."""
-    return None if out is None and sys.stdout.isatty() else 160
-
-
 def _report(result: BackfillResult, fmt: str, report: Report, out: Path | None) -> None:
-    if fmt == "table":
-        buffer = io.StringIO() if out is not None else None
-        render_table(result.snapshot, result.lines, Console(width=_table_width(out), file=buffer))
-        if out is not None and buffer is not None:
-            out.write_text(buffer.getvalue())
+    if fmt == "table" and out is None:
+        render_table(result.snapshot, result.lines, Console(width=None if sys.stdout.isatty() else 160))
+    elif fmt == "table" and out is not None:
+        buffer = io.StringIO()
+        render_table(result.snapshot, result.lines, Console(width=160, file=buffer))
+        out.write_text(buffer.getvalue())
     else:
         body = _render(result, fmt, report)
         if out is None:
