@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slotail.config.model import SLO, AlertKind, AlertRule, Config, Period, SLIKind
-from slotail.engine.alerts import AlertTracker, reaches
+from slotail.engine.alerts import TOLERANCE, AlertTracker, reaches
 from slotail.engine.budget import DEFAULT_POLICY, StatusPolicy
 from slotail.engine.clock import Clock
 from slotail.engine.release import DEFAULT_RULES, SLOFacts, decide
@@ -171,7 +171,9 @@ class Engine:
                 events = data[:, GOOD] + data[:, BAD]
                 consumed = burn_rates(data[:, GOOD], data[:, BAD], plan.budget_ratio)[1]
                 with np.errstate(invalid="ignore"):
-                    return (1 - consumed < rule.threshold) & (events >= max(rule.min_events, 1))
+                    # The tolerance of `reaches`: 1 - 8/10 (0.19999999999999996) is not below 20%.
+                    below = 1 - consumed < rule.threshold * (1 - TOLERANCE)
+                    return below & (events >= max(rule.min_events, 1))
             if rule.kind is AlertKind.PERCENTILE:
                 values = self.percentile_series(plan, rule.long_s, times_us, rule.percentile or 0.0)
                 events = burn(plan, rule.long_s)[1]

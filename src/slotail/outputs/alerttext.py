@@ -58,7 +58,8 @@ def burn_annotations(slo: SLO, rule: AlertRule, value: str) -> dict[str, str]:
     """summary, description (with the observed value as `value`) and runbook; the config's win."""
     summary, description = _describe(slo, rule, value)
     look = f" in the last {format_duration(rule.long_s)}" if rule.long_s else ""
-    runbook = f"Look at what changed for {slo.name}{look}; the slotail status page shows every window."
+    runbook = f"Look at what changed for {slo.name}{look}; "
+    runbook += "the slotail status page shows the burn rate per window."
     return {
         "summary": rule.summary or summary,
         "description": description,
