@@ -55,7 +55,7 @@ svg text{font-size:14px;fill:#4b5563}
 .spark{height:40px;background:#f9fafb;border-radius:4px}
 .axis{display:flex;justify-content:space-between;font-size:11px;color:#9ca3af}
 footer{padding:12px 16px;color:#6b7280;font-size:13px}
-@media (max-width:480px){main{padding:8px}table{font-size:12px}td,th{padding:3px 4px}}
+@media (max-width:480px){main{padding:8px}table{font-size:12px}td,th{padding:3px 4px}.opt{display:none}}
 """
 BURN_RAG = ((1.0, "green"), (2.0, "amber"))  # seed 000 PART 5: ≤ 1x on track, ≤ 2x warn, above: critical
 DECISION_RAG = {"NORMAL": "green", "CAUTIOUS": "amber", "FREEZE": "red"}
@@ -165,13 +165,14 @@ def release_banner(release: Release | None) -> str:
 
 def _summary(snapshot: Snapshot, recent: Mapping[str, SLOLookback]) -> str:
     rows = "".join(
-        f"<tr><td>{escape(s.name)}</td><td>{escape(target(s))}</td><td>{escape(current(s))}</td>"
+        f'<tr><td>{escape(s.name)}</td><td class="opt">{escape(target(s))}</td><td>{escape(current(s))}</td>'
         f"<td>{escape(budget_left(s))}</td><td>{status_pill(s)}</td>"
         f"<td>{escape(recent[s.name].trend.arrow() if s.name in recent else '—')}</td></tr>"
         for s in snapshot.slos
     )
     return (
-        '<div class="card wide"><h2>SLO status</h2><div class="scroll"><table><tr><th>SLO</th><th>target</th>'
+        '<div class="card wide"><h2>SLO status</h2><div class="scroll"><table><tr><th>SLO</th>'
+        '<th class="opt">target</th>'
         f"<th>current</th><th>budget remaining</th><th>status</th><th>trend</th></tr>{rows}</table></div>"
         f'<p class="muted">{escape(overall(snapshot.slos))}. Trend: burn rate over the last week against '
         "the week before (↑ better, ↓ worse, → steady).</p></div>"
