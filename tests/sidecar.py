@@ -91,6 +91,18 @@ def wait_until(
         time.sleep(POLL_S)
 
 
+def terminate(proc: subprocess.Popen[bytes] | None) -> None:
+    """Teardown of a child: terminate, then kill if it does not stop within 10 s."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
 # ---- ground truth --------------------------------------------------------------------------------
 
 
@@ -267,14 +279,7 @@ class Sidecar:
 
     def close(self) -> None:
         """Teardown: terminate, then kill if it does not stop."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        terminate(self.proc)
 
     # -- reading it over HTTP
 

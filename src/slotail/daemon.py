@@ -17,6 +17,7 @@ import os
 import signal
 import ssl
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from slotail.errors import SlotailError
 from slotail.ledger import EVERYTHING, Entry, Ledger
 from slotail.outputs.alertmanager import AlertmanagerPusher
 from slotail.outputs.http import Endpoints, make_app
+from slotail.outputs.lookback import SLOLookback, lookback
 from slotail.outputs.prometheus import View, registry_for
 from slotail.outputs.webconfig import BasicAuth, load_web_config, ssl_context
 from slotail.pipeline import LineStats, Pipeline
@@ -72,7 +74,9 @@ def series_keys(config: Config) -> list[str]:
     """A key per SLO series that changes when what the series counts changes."""
     keys = []
     for slo in config.slos:
-        definition = repr((slo.sli, config.timestamp, config.store.bucket)).encode()
+        parts: tuple[object, ...] = (slo.sli, config.timestamp, config.store.bucket)
+        maintenance = config.maintenance_for(slo)
+        definition = repr((*parts, maintenance) if maintenance else parts).encode()
         keys.append(f"{slo.name}:{hashlib.blake2b(definition, digest_size=8).hexdigest()}")
     return keys
 
@@ -123,6 +127,7 @@ class Published:
     snapshot: Snapshot | None = None
     lines: LineStats = field(default_factory=LineStats)
     gauges: dict[str, float] = field(default_factory=dict)
+    recent: Mapping[str, SLOLookback] = field(default_factory=dict)  # for the status page
 
 
 class Daemon:
@@ -260,6 +265,7 @@ class Daemon:
             snapshot=lambda: self.published.snapshot,
             lines=lambda: self.published.lines,
             ready=lambda: self.ready,
+            recent=lambda: self.published.recent,
         )
         middlewares = [self.auth.middleware()] if self.auth is not None else []
         runner = web.AppRunner(make_app(endpoints, middlewares), access_log=None)
@@ -389,9 +395,14 @@ class Daemon:
             errors = self.pusher.errors
             self.pusher.push(self.runtime.engine.plans, snapshot)
             self.totals.health["alertmanager_errors"] += self.pusher.errors - errors
+        recent = lookback(self.runtime.engine, snapshot.at_us)
         gauges = {n.TICK_DURATION: time.perf_counter() - started, n.STORE_BYTES: self.runtime.store.nbytes()}
         self.published = Published(
-            self.published.totals, snapshot, self.published.lines, {**self.published.gauges, **gauges}
+            self.published.totals,
+            snapshot,
+            self.published.lines,
+            {**self.published.gauges, **gauges},
+            recent=recent,
         )
 
     def _checkpoint(self, force: bool = False) -> None:
@@ -429,7 +440,10 @@ class Daemon:
     def _publish_totals(self, gauges: dict[str, float] | None = None) -> None:
         merged = {**self.published.gauges, **(gauges or {})}
         totals = self.totals.copy()
-        self.published = Published(totals, self.published.snapshot, totals.line_stats(), merged)
+        published = self.published
+        self.published = Published(
+            totals, published.snapshot, totals.line_stats(), merged, recent=published.recent
+        )
 
     def _publish_checkpoint_errors(self) -> None:
         """Failed commits show at once; every other counter stays at the last commit."""
