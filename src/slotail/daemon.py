@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import glob
 import hashlib
+import ipaddress
 import logging
 import os
 import signal
@@ -51,6 +52,7 @@ from slotail.timeutil import US
 from slotail.totals import Totals
 
 logger = logging.getLogger("slotail.daemon")
+LOG_EVERY_FAILURE = 60  # while checkpoints keep failing, one error in this many is logged
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ class Daemon:
         self._reload_requested = False
         self._missing: list[str] = []  # source directories missing at the last scan
         self._tail_errors: dict[str, int] = {}  # the tailer's error counts already in the totals
+        self._failing = 0  # checkpoints failed in a row
 
     # ---- start-up -------------------------------------------------------------------------------
 
@@ -278,6 +281,11 @@ class Daemon:
             where = f"{self.options.host}:{self.options.port}"
             raise ListenError(f"cannot listen on {where}: {exc.strerror or exc}") from None
         logger.info("listening", extra={"url": self._url(), "basic_auth": self.auth is not None})
+        if not _loopback(self.options.host) and (self.tls is None or self.auth is None):
+            logger.warning(
+                "listening beyond this host without TLS and basic auth; see --web-config",
+                extra={"tls": self.tls is not None, "basic_auth": self.auth is not None},
+            )
         return runner
 
     async def _loop(self) -> None:
@@ -431,8 +439,15 @@ class Daemon:
             self._full_checkpoint = True  # the rows taken for this commit were not written
             self.totals.health["checkpoint_errors"] += 1
             self._publish_checkpoint_errors()
-            logger.error("checkpoint failed; will retry", extra={"error": str(exc)})
+            self._failing += 1
+            if self._failing % LOG_EVERY_FAILURE == 1:  # the first, then one in LOG_EVERY_FAILURE
+                logger.error(
+                    "checkpoint failed; will retry", extra={"error": str(exc), "failures": self._failing}
+                )
             return
+        if self._failing:
+            logger.info("checkpoint committed again", extra={"failures": self._failing})
+            self._failing = 0
         self._dirty = self._full_checkpoint = False
         self._durable_at = time.time()
         self._publish_totals({n.CHECKPOINT_DURATION: took})
@@ -491,6 +506,16 @@ class Daemon:
         self._dirty = self._full_checkpoint = True
         self._tick()
         logger.info("reloaded config", extra={"slos": len(config.slos), "kept_state": kept})
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is only reachable from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _web_security(path: Path | None) -> tuple[ssl.SSLContext | None, BasicAuth | None]:

@@ -182,6 +182,8 @@ def test_disk_full_while_checkpointing_keeps_running_counts_errors_and_retries_u
 
     resource.prlimit(pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     sidecar.converge(truth, hold=0)
+    assert logged(sidecar, "info", "checkpoint committed again"), sidecar.diagnostics()
+    assert sum(r["msg"].startswith("checkpoint failed") for r in records(sidecar)) == 1  # not one a second
     writer.write(truth.batch(5))
     assert sidecar.stop(signal.SIGTERM) == 0, sidecar.diagnostics()
     sidecar.start().converge(truth)

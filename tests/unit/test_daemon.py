@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from slotail.daemon import Daemon, Options
+from slotail.daemon import Daemon, Options, _loopback
 from slotail.engine import ManualClock
 from slotail.timeutil import US
 from tests.sidecar import config_text
@@ -94,3 +94,21 @@ def test_a_backward_clock_jump_drops_lines_stamped_ahead_as_future_and_holds_ale
     assert daemon.totals.dropped["future"] == 2 * 4
     assert window_5m(daemon) == 5  # windows follow the clock
     assert {key: t.last_us for key, t in daemon.runtime.engine.trackers.items()} == last
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.5.0.1", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.0.0.7", False),
+        ("pod.example", False),
+    ],
+)
+def test_only_loopback_addresses_count_as_private(host: str, loopback: bool) -> None:
+    """Listening anywhere else without TLS and basic auth is warned about at start."""
+    assert _loopback(host) is loopback
