@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import glob
 import hashlib
 import ipaddress
@@ -465,7 +466,7 @@ class Daemon:
         published = self.published
         totals = published.totals.copy()
         totals.health["checkpoint_errors"] = self.totals.health["checkpoint_errors"]
-        self.published = Published(totals, published.snapshot, published.lines, published.gauges)
+        self.published = dataclasses.replace(published, totals=totals)
 
     def view(self) -> View:
         """The /metrics view: committed counters plus live health gauges."""
