@@ -9,6 +9,12 @@ the end it stops writing, waits until the daemon has counted every line, stops
 it with SIGTERM and reports memory growth after the warm-up, CPU, line counts,
 rotations, lag and checkpoint durations. Results are printed and appended to
 benchmarks/RESULTS.md unless --no-record.
+
+The daemon starts warm, as a sidecar that has run for a month would be: a
+history archive of --prefill-days of traffic at --prefill-rate lines/s ending
+now is read through `--backfill` before tailing, so every ring of the store
+(the 3600 s ring spans 30 days) holds data when the warm-up begins and the RSS
+growth measured after it is the sidecar's, not an empty store's first fill.
 """
 
 from __future__ import annotations
@@ -56,7 +62,9 @@ LOOKAHEAD_US = 1_000_000  # generated at least this far ahead of the wall clock
 # Requests to bookings, payments and webhooks (28% of them) each log one domain event as well.
 LINES_PER_REQUEST = 1.28
 SETTLE_TIMEOUT_S = 60.0
-READY_TIMEOUT_S = 30.0
+READY_TIMEOUT_S = 30.0  # plus the warm start's expected time
+PREFILL_LINES_PER_S = 5_000  # a backfill speed low enough for a busy machine (a hang guard only)
+HOUR_S = 3600.0
 STOP_TIMEOUT_S = 30.0
 GROWTH_LIMIT = 0.10
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -210,6 +218,26 @@ def write_config(tmp: Path) -> Path:
     return path
 
 
+def write_prefill(folder: Path, days: float, rate: float) -> tuple[Path | None, int]:
+    """`days` of traffic at `rate` lines/s ending now, as one plain archive; (path, lines)."""
+    if days <= 0:
+        return None, 0
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "history.log"
+    model = TrafficModel(rate=rate / LINES_PER_REQUEST)
+    end_us = time.time_ns() // 1000 - int(LOOKAHEAD_US)
+    hours = int(days * 24)
+    lines = 0
+    with path.open("wb") as out:
+        for h in range(hours):
+            start_us = end_us - int((hours - h) * HOUR_S * 1_000_000)
+            chunk = sorted(generate_lines(start_us, HOUR_S, model, seed=10_000 + h, offset_s=h * HOUR_S))
+            done = [line + b"\n" for written_us, line in chunk if written_us <= end_us]
+            out.write(b"".join(done))
+            lines += len(done)
+    return path, lines
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as sock:
@@ -217,8 +245,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def daemon_argv(config: Path, state: Path, port: int) -> list[str]:
-    """The sidecar's command line."""
+def daemon_argv(config: Path, state: Path, port: int, backfill: Path | None) -> list[str]:
+    """The sidecar's command line (warm-started from `backfill` when given)."""
+    warm = ["--backfill", str(backfill)] if backfill is not None else []
     return [
         sys.executable,
         "-m",
@@ -230,6 +259,7 @@ def daemon_argv(config: Path, state: Path, port: int) -> list[str]:
         str(config),
         "--state-dir",
         str(state),
+        *warm,
         "--listen",
         f"127.0.0.1:{port}",
     ]
@@ -246,16 +276,16 @@ def get(url: str, timeout: float = 5.0) -> tuple[int, str]:
         return 0, ""
 
 
-def wait_ready(proc: subprocess.Popen[bytes], base: str) -> None:
-    """Wait until /readyz says 200; raise if the daemon exits or takes too long."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
+def wait_ready(proc: subprocess.Popen[bytes], base: str, timeout_s: float) -> None:
+    """Wait until /readyz says 200; raise if the daemon exits or takes longer than `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"daemon exited with {proc.returncode} during start-up")
         if get(base + "/readyz", 1.0)[0] == 200:
             return
         time.sleep(0.2)
-    raise RuntimeError(f"daemon not ready after {READY_TIMEOUT_S:.0f} s")
+    raise RuntimeError(f"daemon not ready after {timeout_s:.0f} s")
 
 
 def stop_daemon(proc: subprocess.Popen[bytes]) -> int | None:
@@ -297,12 +327,14 @@ class Sample:
 
 
 def counted(metrics: dict[str, float]) -> int:
-    """sum(slotail_lines_total{result=~"parsed|invalid"})."""
+    """sum(slotail_lines_total{source="api", result=~"parsed|invalid"}): the live log, not the history."""
     return int(
         sum(
             v
             for k, v in metrics.items()
-            if k.startswith("slotail_lines_total{") and ('result="parsed"' in k or 'result="invalid"' in k)
+            if k.startswith("slotail_lines_total{")
+            and 'source="api"' in k
+            and ('result="parsed"' in k or 'result="invalid"' in k)
         )
     )
 
@@ -661,7 +693,8 @@ def section(run: Run, o: Outcome) -> str:
         f"- Machine: {machine()}",
         f"- slotail: commit {commit}, tree {run.tree} (at the start)",
         f"- Parameters: --minutes {args.minutes:g} --rate {args.rate:g} --rotate-every "
-        f"{args.rotate_every:g} --warmup {args.warmup:g}; batches every {BATCH_S * 1000:.0f} ms",
+        f"{args.rotate_every:g} --warmup {args.warmup:g} --prefill-days {args.prefill_days:g} "
+        f"--prefill-rate {args.prefill_rate:g}; batches every {BATCH_S * 1000:.0f} ms",
         f"- Daemon: `{shown(run.daemon).replace(str(run.tmp), '<tmp>')}`, stderr to <tmp>/daemon.stderr",
         "",
         table(o),
@@ -681,6 +714,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=5000, help="lines per second (default 5000)")
     parser.add_argument("--rotate-every", type=float, default=30, help="seconds between rotations (30)")
     parser.add_argument("--warmup", type=float, default=2, help="warm-up minutes, not judged (default 2)")
+    parser.add_argument(
+        "--prefill-days", type=float, default=30, help="history read at start, days (default 30; 0: none)"
+    )
+    parser.add_argument("--prefill-rate", type=float, default=1.0, help="history lines/s (default 1)")
     parser.add_argument("--no-record", action="store_true", help="do not append to benchmarks/RESULTS.md")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (kept anyway on failure)")
     args = parser.parse_args(argv)
@@ -691,14 +728,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def soak(args: argparse.Namespace, tmp: Path, daemon: list[str], base: str) -> Outcome:
+def soak(args: argparse.Namespace, tmp: Path, daemon: list[str], base: str, prefill_lines: int) -> Outcome:
     """Run the daemon and the writer, sample, stop both and collect what was measured."""
     stderr_path = tmp / "daemon.stderr"
     with stderr_path.open("wb") as err:
         proc = subprocess.Popen(daemon, stdout=subprocess.DEVNULL, stderr=err, cwd=tmp)
     writer: Writer | None = None
     try:
-        wait_ready(proc, base)
+        started = time.monotonic()
+        wait_ready(proc, base, READY_TIMEOUT_S + prefill_lines / PREFILL_LINES_PER_S)
+        print(f"  daemon ready after {time.monotonic() - started:.0f} s (warm start)", file=sys.stderr)
         writer = start_writer(tmp / "logs" / "api.log", args.rate, args.rotate_every)
         samples, failure = sample_loop(proc, writer, base, (args.warmup + args.minutes) * 60)
         if not samples:
@@ -728,12 +767,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="slotail-soak-"))
     (tmp / "logs").mkdir()
-    daemon = daemon_argv(write_config(tmp), tmp / "state", free_port())
+    print(
+        f"soak: writing {args.prefill_days:g} days of history at {args.prefill_rate:g} lines/s",
+        file=sys.stderr,
+    )
+    history, prefill_lines = write_prefill(tmp / "archive", args.prefill_days, args.prefill_rate)
+    daemon = daemon_argv(write_config(tmp), tmp / "state", free_port(), history)
     base = "http://" + daemon[-1]
     run = Run(args, tmp, daemon, datetime.now(UTC), git("rev-parse", "--short", "HEAD"), tree_state())
     total = args.warmup + args.minutes
     print(f"soak: {total:g} min ({args.warmup:g} warm-up) at {args.rate:g} lines/s in {tmp}", file=sys.stderr)
-    o = soak(args, tmp, daemon, base)
+    o = soak(args, tmp, daemon, base, prefill_lines)
     text = section(run, o)
     print(text)
     if not args.no_record:

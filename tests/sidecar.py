@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -88,6 +89,18 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise AssertionError(f"condition not met within {timeout:.0f}s\n{describe()}")
         time.sleep(POLL_S)
+
+
+def terminate(proc: subprocess.Popen[bytes] | None) -> None:
+    """Teardown of a child: terminate, then kill if it does not stop within 10 s."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 # ---- ground truth --------------------------------------------------------------------------------
@@ -198,16 +211,23 @@ def observed(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], truth
 class Sidecar:
     """One `slotail run` process at a time on a state directory, its stderr kept in a file per start."""
 
-    def __init__(self, tmp: Path, config: Path) -> None:
+    def __init__(
+        self, tmp: Path, config: Path, *, prefix: tuple[str, ...] = (), args: tuple[str, ...] = ()
+    ) -> None:
         self.tmp, self.config = tmp, config
+        self.prefix, self.args = prefix, args  # a command to run it under (setpriv ...); more `run` options
         self.state_dir = tmp / "state"
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.starts = 0
         self.stderr_path = tmp / "daemon-0.stderr"
+        self.scheme = "http"
+        self.ssl: ssl.SSLContext | None = None  # for https
+        self.headers: dict[str, str] = {}  # e.g. Authorization
 
     def command(self, port: int) -> list[str]:
         return [
+            *self.prefix,
             sys.executable,
             "-m",
             "slotail",
@@ -224,10 +244,11 @@ class Sidecar:
             "1s",
             "--checkpoint-interval",
             "1s",
+            *self.args,
         ]
 
-    def start(self) -> Sidecar:
-        """Start the daemon and wait until /readyz says its state is loaded."""
+    def start(self, ready: bool = True) -> Sidecar:
+        """Start the daemon; wait until /readyz says its state is loaded (not `ready`: until it answers)."""
         self.starts += 1
         self.port = free_port()
         self.stderr_path = self.tmp / f"daemon-{self.starts}.stderr"
@@ -235,15 +256,15 @@ class Sidecar:
             self.proc = subprocess.Popen(
                 self.command(self.port), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
             )
-        wait_until(self._ready, describe=self.diagnostics)
+        wait_until(lambda: self._answers("/readyz" if ready else "/healthz"), describe=self.diagnostics)
         return self
 
-    def _ready(self) -> bool:
+    def _answers(self, path: str) -> bool:
         assert self.proc is not None
         if self.proc.poll() is not None:
             raise AssertionError(f"daemon exited with {self.proc.returncode}\n{self.diagnostics()}")
         try:
-            return self.get("/readyz")[0] == 200
+            return self.get(path)[0] == 200
         except OSError:
             return False
 
@@ -258,20 +279,14 @@ class Sidecar:
 
     def close(self) -> None:
         """Teardown: terminate, then kill if it does not stop."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        terminate(self.proc)
 
     # -- reading it over HTTP
 
     def get(self, path: str) -> tuple[int, bytes]:
+        request = urllib.request.Request(f"{self.scheme}://127.0.0.1:{self.port}{path}", headers=self.headers)
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as response:
+            with urllib.request.urlopen(request, timeout=5, context=self.ssl) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +19,13 @@ from slotail import __version__
 from slotail import log as slog
 from slotail.backfill import Backfill, BackfillResult
 from slotail.config import load_config
-from slotail.engine import WallClock
+from slotail.engine import Engine, WallClock
+from slotail.engine.engine import Evaluation
 from slotail.errors import SlotailError
 from slotail.outputs.document import document, dumps
+from slotail.outputs.history import HistoryRecorder
+from slotail.outputs.html import render_html
+from slotail.outputs.lookback import lookback
 from slotail.outputs.text import render_markdown, render_table
 from slotail.sources.archive import file_size
 from slotail.timeutil import parse_duration, parse_instant
@@ -132,10 +138,18 @@ def _progress(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "markdown"]),
+    type=click.Choice(["table", "json", "markdown", "html"]),
     default="table",
     show_default=True,
-    help="Output format on stdout.",
+    help="Report format: a terminal table, the JSON document, the markdown weekly review, "
+    "or a self-contained HTML report with charts.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the report to FILE instead of stdout.",
 )
 @click.option(
     "--lateness",
@@ -173,6 +187,7 @@ def backfill(
     at_us: int | None,
     step_s: int,
     fmt: str,
+    out: Path | None,
     lateness_s: int,
     openmetrics: Path | None,
     progress: bool | None,
@@ -196,15 +211,28 @@ def backfill(
             workers=workers,
         )
         writer = OpenMetricsWriter(run.engine) if openmetrics is not None else None
-        run.on_evaluation = writer.add if writer is not None else None
+        recorder = HistoryRecorder(run.engine.plans) if fmt == "html" else None
+        run.on_evaluation = _each([h.add for h in (writer, recorder) if h is not None])
         result = run.run(paths)
     if writer is not None and openmetrics is not None:
         writer.write(openmetrics)
-    _report(result, fmt)
+    _report(result, fmt, Report(run.engine, recorder), out)
     for error in result.diagnostics.source_errors:
         logger.warning("source error", extra={"error": error})
     if result.diagnostics.source_errors:
         sys.exit(1)
+
+
+def _each(hooks: list[Callable[[Evaluation], None]]) -> Callable[[Evaluation], None] | None:
+    """One `on_evaluation` hook calling every one of `hooks` (None when there are none)."""
+    if not hooks:
+        return None
+
+    def each(evaluation: Evaluation) -> None:
+        for hook in hooks:
+            hook(evaluation)
+
+    return each
 
 
 def _diagnostics(result: BackfillResult) -> dict[str, Any]:
@@ -273,6 +301,13 @@ def _listen(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str
     callback=_duration,
     help="How often state is committed (and /metrics counters advance).",
 )
+@click.option(
+    "--web-config",
+    "web_config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="TLS and basic auth for every endpoint, in Prometheus' web-config.yml format.",
+)
 def run(
     config_path: Path,
     listen: tuple[str, int],
@@ -280,6 +315,7 @@ def run(
     backfill_globs: tuple[str, ...],
     tick_s: int,
     checkpoint_s: int,
+    web_config: Path | None,
 ) -> None:
     """Run the sidecar: tail the config's sources through rotation and serve Prometheus metrics."""
     from slotail.daemon import Options
@@ -287,7 +323,16 @@ def run(
 
     host, port = listen
     run_daemon(
-        Options(config_path, host, port, state_dir, backfill_globs, tick_s=tick_s, checkpoint_s=checkpoint_s)
+        Options(
+            config_path,
+            host,
+            port,
+            state_dir,
+            backfill_globs,
+            tick_s=tick_s,
+            checkpoint_s=checkpoint_s,
+            web_config=web_config,
+        )
     )
 
 
@@ -337,13 +382,37 @@ def demo(
         run_demo(folder, rate, rotate_s, seed)
 
 
-def _report(result: BackfillResult, fmt: str) -> None:
+@dataclass(frozen=True)
+class Report:
+    """What the markdown and HTML reports read besides the result: the store (recent past) and history."""
+
+    engine: Engine
+    recorder: HistoryRecorder | None = None
+
+
+def _render(result: BackfillResult, fmt: str, report: Report) -> bytes:
     if fmt == "json":
-        sys.stdout.buffer.write(dumps(document(result.snapshot, result.lines, _diagnostics(result))))
-    elif fmt == "markdown":
-        sys.stdout.write(render_markdown(result.snapshot, result.lines))
-    else:
+        return dumps(document(result.snapshot, result.lines, _diagnostics(result)))
+    recent = lookback(report.engine, result.snapshot.at_us)
+    if fmt == "markdown":
+        return render_markdown(result.snapshot, result.lines, recent).encode()
+    history = report.recorder.history() if report.recorder is not None else {}
+    return render_html(result.snapshot, result.lines, recent, history, result.first_event_us).encode()
+
+
+def _report(result: BackfillResult, fmt: str, report: Report, out: Path | None) -> None:
+    if fmt == "table" and out is None:
         render_table(result.snapshot, result.lines, Console(width=None if sys.stdout.isatty() else 160))
+    elif fmt == "table" and out is not None:
+        buffer = io.StringIO()
+        render_table(result.snapshot, result.lines, Console(width=160, file=buffer))
+        out.write_text(buffer.getvalue())
+    else:
+        body = _render(result, fmt, report)
+        if out is None:
+            sys.stdout.buffer.write(body)
+        else:
+            out.write_bytes(body)
     if result.diagnostics.late:
         logger.warning(
             "lines arrived after the alert steps covering them were evaluated",

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import glob
 import hashlib
+import ipaddress
 import logging
 import os
 import signal
+import ssl
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,23 +32,28 @@ from slotail.backfill import Backfill
 from slotail.classify import Observations
 from slotail.config import Config, load_config
 from slotail.engine import Engine, WallClock
+from slotail.engine.clock import Clock
 from slotail.engine.engine import build_plans, build_store
 from slotail.engine.snapshot import Snapshot
 from slotail.errors import SlotailError
 from slotail.ledger import EVERYTHING, Entry, Ledger
 from slotail.outputs.alertmanager import AlertmanagerPusher
 from slotail.outputs.http import Endpoints, make_app
+from slotail.outputs.lookback import SLOLookback, lookback
 from slotail.outputs.prometheus import View, registry_for
+from slotail.outputs.webconfig import BasicAuth, load_web_config, ssl_context
 from slotail.pipeline import LineStats, Pipeline
 from slotail.sources.archive import RawBatch, content_head
 from slotail.sources.tail import HEAD_BYTES, Position, Tailer, digest
 from slotail.state import Checkpoint, CorruptCheckpoint, StateDB
 from slotail.store import Store
+from slotail.store.layout import AHEAD_S
 from slotail.store.persist import copy_state, restore_rows, store_meta, store_rows
 from slotail.timeutil import US
 from slotail.totals import Totals
 
 logger = logging.getLogger("slotail.daemon")
+LOG_EVERY_FAILURE = 60  # while checkpoints keep failing, one error in this many is logged
 
 
 @dataclass(frozen=True)
@@ -61,13 +70,16 @@ class Options:
     checkpoint_s: float = 1.0
     skew_s: int = 300
     lateness_s: int = 300
+    web_config: Path | None = None  # TLS and basic auth (Prometheus web-config.yml format)
 
 
 def series_keys(config: Config) -> list[str]:
     """A key per SLO series that changes when what the series counts changes."""
     keys = []
     for slo in config.slos:
-        definition = repr((slo.sli, config.timestamp, config.store.bucket)).encode()
+        parts: tuple[object, ...] = (slo.sli, config.timestamp, config.store.bucket)
+        maintenance = config.maintenance_for(slo)
+        definition = repr((*parts, maintenance) if maintenance else parts).encode()
         keys.append(f"{slo.name}:{hashlib.blake2b(definition, digest_size=8).hexdigest()}")
     return keys
 
@@ -81,13 +93,15 @@ class ListenError(SlotailError):
 class Runtime:
     """Everything a config builds; replaced whole on reload."""
 
-    def __init__(self, config: Config, clock: WallClock) -> None:
+    def __init__(self, config: Config, clock: Clock) -> None:
         self.config = config
         self.pipeline = Pipeline(config)
         self.store: Store = build_store(config, build_plans(config))
         self.engine = Engine(config, self.store, clock)
         self.keys = series_keys(config)
         self.names = [slo.name for slo in config.slos]
+        # How far back of the wall clock the store holds events: older ones no window can read.
+        self.holds_us = (max(t.span_s for t in self.store.layout.tiers) - AHEAD_S) * US
 
     def alert_states(self) -> dict[str, Any]:
         return {
@@ -116,14 +130,16 @@ class Published:
     snapshot: Snapshot | None = None
     lines: LineStats = field(default_factory=LineStats)
     gauges: dict[str, float] = field(default_factory=dict)
+    recent: Mapping[str, SLOLookback] = field(default_factory=dict)  # for the status page
 
 
 class Daemon:
     """The sidecar's state and its loop."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options, clock: Clock | None = None) -> None:
         self.options = options
-        self.clock = WallClock()
+        self.tls, self.auth = _web_security(options.web_config)
+        self.clock = clock if clock is not None else WallClock()  # tests step a ManualClock
         self.runtime = Runtime(load_config(options.config_path), self.clock)
         self.state = StateDB(options.state_dir)
         self.totals = Totals()
@@ -138,6 +154,9 @@ class Daemon:
         self._durable_at = time.time()
         self._stopping = asyncio.Event()
         self._reload_requested = False
+        self._missing: list[str] = []  # source directories missing at the last scan
+        self._tail_errors: dict[str, int] = {}  # the tailer's error counts already in the totals
+        self._failing = 0  # checkpoints failed in a row
 
     # ---- start-up -------------------------------------------------------------------------------
 
@@ -207,10 +226,15 @@ class Daemon:
     def _pusher(self, config: Config) -> AlertmanagerPusher | None:
         if config.alertmanager is None:
             return None
-        return AlertmanagerPusher(config.alertmanager, f"http://{self.options.host}:{self.options.port}/")
+        return AlertmanagerPusher(config.alertmanager, self._url())
+
+    def _url(self) -> str:
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self.options.host}:{self.options.port}/"
 
     def _tailer(self, resume: list[Any] | None) -> Tailer:
         config = self.runtime.config
+        self._tail_errors = {}
         return Tailer(config.sources, config.store.max_line_bytes, resume=resume)
 
     # ---- the loop -------------------------------------------------------------------------------
@@ -245,17 +269,24 @@ class Daemon:
             snapshot=lambda: self.published.snapshot,
             lines=lambda: self.published.lines,
             ready=lambda: self.ready,
+            recent=lambda: self.published.recent,
         )
-        runner = web.AppRunner(make_app(endpoints), access_log=None)
+        middlewares = [self.auth.middleware()] if self.auth is not None else []
+        runner = web.AppRunner(make_app(endpoints, middlewares), access_log=None)
         await runner.setup()
         try:
-            await web.TCPSite(runner, self.options.host, self.options.port).start()
+            await web.TCPSite(runner, self.options.host, self.options.port, ssl_context=self.tls).start()
         except OSError as exc:
             await runner.cleanup()
             self.state.close()
             where = f"{self.options.host}:{self.options.port}"
             raise ListenError(f"cannot listen on {where}: {exc.strerror or exc}") from None
-        logger.info("listening", extra={"url": f"http://{self.options.host}:{self.options.port}/"})
+        logger.info("listening", extra={"url": self._url(), "basic_auth": self.auth is not None})
+        if not _loopback(self.options.host) and (self.tls is None or self.auth is None):
+            logger.warning(
+                "listening beyond this host without TLS and basic auth; see --web-config",
+                extra={"tls": self.tls is not None, "basic_auth": self.auth is not None},
+            )
         return runner
 
     async def _loop(self) -> None:
@@ -263,7 +294,7 @@ class Daemon:
         next_checkpoint = next_tick = time.monotonic()
         while not self._stopping.is_set():
             busy = self._poll()
-            self.ready = True
+            self._watch_directories()
             now = time.monotonic()
             if self._reload_requested:
                 self._reload()
@@ -288,7 +319,7 @@ class Daemon:
     # ---- reading --------------------------------------------------------------------------------
 
     def _poll(self) -> bool:
-        """One round of reading; returns whether any lines came in."""
+        """One round of reading; returns whether anything came in (lines, or bytes of a line yet to end)."""
         assert self.tailer is not None
         before = self.tailer.stats
         counts = (before.bytes_read, before.rotations, before.truncations)
@@ -305,7 +336,32 @@ class Daemon:
             if new != old:
                 self.totals.health[key] += new - old
                 self._dirty = True
-        return any(b.lines or b.too_long for b in batches)
+        self._count_source_errors(after.errors)
+        return after.bytes_read != counts[0] or any(b.lines or b.too_long for b in batches)
+
+    def _count_source_errors(self, errors: dict[str, int]) -> None:
+        """Fold the tailer's error counts into the totals; the first of each kind is also logged."""
+        for reason, count in errors.items():
+            seen = self._tail_errors.get(reason, 0)
+            if count == seen:
+                continue
+            if not seen:
+                logger.warning("cannot read a log file; retrying at each scan", extra={"reason": reason})
+            self.totals.source_errors[reason] += count - seen
+            self._tail_errors[reason] = count
+            self._dirty = True
+
+    def _watch_directories(self) -> None:
+        """Not ready while a source's directory is missing: logged once as it goes and as it comes."""
+        assert self.tailer is not None
+        missing = self.tailer.missing
+        if missing != self._missing:
+            if missing:
+                logger.warning("log directory missing; waiting for it", extra={"directories": missing})
+            else:
+                logger.info("log directories found", extra={"directories": self._missing})
+            self._missing = list(missing)
+        self.ready = not missing
 
     def _process(self, batch: RawBatch) -> None:
         runtime = self.runtime
@@ -316,9 +372,11 @@ class Daemon:
             return
         now = self.clock.now_us()
         future = obs.ts_us > now + self.options.skew_s * US
-        if future.any():
+        old = obs.ts_us <= now - runtime.holds_us
+        if future.any() or old.any():
             self.totals.dropped["future"] += int(future.sum())
-            obs = obs.select(~future)
+            self.totals.dropped["too_old"] += int(old.sum())
+            obs = obs.select(~(future | old))
         kept = runtime.store.add(obs)
         self.totals.dropped["too_old"] += int(len(kept) - kept.sum())
         self.totals.health["late"] += int(
@@ -346,9 +404,14 @@ class Daemon:
             errors = self.pusher.errors
             self.pusher.push(self.runtime.engine.plans, snapshot)
             self.totals.health["alertmanager_errors"] += self.pusher.errors - errors
+        recent = lookback(self.runtime.engine, snapshot.at_us)
         gauges = {n.TICK_DURATION: time.perf_counter() - started, n.STORE_BYTES: self.runtime.store.nbytes()}
         self.published = Published(
-            self.published.totals, snapshot, self.published.lines, {**self.published.gauges, **gauges}
+            self.published.totals,
+            snapshot,
+            self.published.lines,
+            {**self.published.gauges, **gauges},
+            recent=recent,
         )
 
     def _checkpoint(self, force: bool = False) -> None:
@@ -376,8 +439,16 @@ class Daemon:
         except Exception as exc:  # disk full, I/O error: keep running, retry next time
             self._full_checkpoint = True  # the rows taken for this commit were not written
             self.totals.health["checkpoint_errors"] += 1
-            logger.error("checkpoint failed; will retry", extra={"error": str(exc)})
+            self._publish_checkpoint_errors()
+            self._failing += 1
+            if self._failing % LOG_EVERY_FAILURE == 1:  # the first, then one in LOG_EVERY_FAILURE
+                logger.error(
+                    "checkpoint failed; will retry", extra={"error": str(exc), "failures": self._failing}
+                )
             return
+        if self._failing:
+            logger.info("checkpoint committed again", extra={"failures": self._failing})
+            self._failing = 0
         self._dirty = self._full_checkpoint = False
         self._durable_at = time.time()
         self._publish_totals({n.CHECKPOINT_DURATION: took})
@@ -385,7 +456,17 @@ class Daemon:
     def _publish_totals(self, gauges: dict[str, float] | None = None) -> None:
         merged = {**self.published.gauges, **(gauges or {})}
         totals = self.totals.copy()
-        self.published = Published(totals, self.published.snapshot, totals.line_stats(), merged)
+        published = self.published
+        self.published = Published(
+            totals, published.snapshot, totals.line_stats(), merged, recent=published.recent
+        )
+
+    def _publish_checkpoint_errors(self) -> None:
+        """Failed commits show at once; every other counter stays at the last commit."""
+        published = self.published
+        totals = published.totals.copy()
+        totals.health["checkpoint_errors"] = self.totals.health["checkpoint_errors"]
+        self.published = dataclasses.replace(published, totals=totals)
 
     def view(self) -> View:
         """The /metrics view: committed counters plus live health gauges."""
@@ -426,6 +507,26 @@ class Daemon:
         self._dirty = self._full_checkpoint = True
         self._tick()
         logger.info("reloaded config", extra={"slos": len(config.slos), "kept_state": kept})
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is only reachable from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _web_security(path: Path | None) -> tuple[ssl.SSLContext | None, BasicAuth | None]:
+    """The TLS context and basic auth a web config asks for (neither without one)."""
+    if path is None:
+        return None, None
+    web_config = load_web_config(path)
+    tls = web_config.tls_server_config
+    context = ssl_context(tls, path.parent, str(path)) if tls is not None else None
+    return context, BasicAuth(web_config.basic_auth_users) if web_config.basic_auth_users else None
 
 
 def _identity(path: str) -> tuple[int, int] | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from slotail.classify import Classifier, Observations
+from slotail.classify.maintenance import Maintenance
 from slotail.config import Config
 from slotail.parse import Parser
 from slotail.sources.archive import RawBatch, read_batches
@@ -46,12 +47,13 @@ class Pipeline:
     def __init__(self, config: Config) -> None:
         self.parser = parser_for(config)
         self.classifier = Classifier(config)
+        self.maintenance = Maintenance(config)
         self.stats = LineStats()
 
     def observe(self, raw: RawBatch) -> tuple[Observations, LineStats]:
         """Observations of a batch, and its line counts (also added to `stats`)."""
         parsed = self.parser.parse(raw.lines, raw.too_long)
-        observations = self.classifier.classify(parsed)
+        observations = self.maintenance.apply(self.classifier.classify(parsed))
         batch = LineStats(parsed.parsed, observations.unmatched, parsed.invalid)
         self.stats.merge(batch)
         return observations, batch

@@ -93,7 +93,14 @@ class StateDB:
         self._lock.write(f"{os.getpid()}\n")
         self._lock.flush()
         self.path = state_dir / "slotail.db"
-        self._db = self._connect()
+        self._unreadable: str | None = None  # why the file on disk could not be opened, until reset()
+        try:
+            self._db = self._connect()
+        except sqlite3.OperationalError as exc:  # locked, no permission: not the file's fault
+            raise StateUnavailable(f"cannot open {self.path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:  # truncated, overwritten: load() reports it, reset() clears it
+            self._unreadable = f"{self.path} is not a readable SQLite database: {exc}"
+            self._db = sqlite3.connect(":memory:", check_same_thread=False)
 
     def _connect(self) -> sqlite3.Connection:
         # Used by one thread at a time: the start-up thread that restores, then the event loop.
@@ -105,6 +112,8 @@ class StateDB:
 
     def load(self) -> Checkpoint | None:
         """The last committed checkpoint with all its rows (None if none); raises CorruptCheckpoint."""
+        if self._unreadable is not None:
+            raise CorruptCheckpoint(self._unreadable)
         try:
             row = self._db.execute("SELECT saved_at, meta, extra, checksum FROM checkpoint").fetchone()
             slots = self._db.execute(
@@ -163,7 +172,8 @@ class StateDB:
             )
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # a failed COMMIT (disk full, I/O error) has rolled back already
+                db.execute("ROLLBACK")
             raise
         return time.perf_counter() - started
 
@@ -175,6 +185,7 @@ class StateDB:
             if old.exists():
                 old.replace(f"{self.path}{suffix}.corrupt-{int(time.time())}")
         self._db = self._connect()
+        self._unreadable = None
 
     def close(self) -> None:
         self._db.close()

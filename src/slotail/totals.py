@@ -19,6 +19,7 @@ class Totals:
     invalid: Counter[tuple[str, str]] = field(default_factory=Counter)  # (source, reason)
     dropped: Counter[str] = field(default_factory=Counter)  # reason: future | too_old
     health: Counter[str] = field(default_factory=Counter)  # bytes_read, rotations, truncations, late, ...
+    source_errors: Counter[str] = field(default_factory=Counter)  # reason: permission_denied, vanished, ...
 
     def add_lines(self, source: str, stats: LineStats) -> None:
         self.lines[(source, "parsed")] += stats.parsed
@@ -54,6 +55,7 @@ class Totals:
             Counter(self.invalid),
             Counter(self.dropped),
             Counter(self.health),
+            Counter(self.source_errors),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -63,6 +65,7 @@ class Totals:
             "invalid": [[*k, v] for k, v in self.invalid.items()],
             "dropped": dict(self.dropped),
             "health": dict(self.health),
+            "source_errors": dict(self.source_errors),
         }
 
     @staticmethod
@@ -73,4 +76,5 @@ class Totals:
             Counter({(a, b): n for a, b, n in doc.get("invalid", [])}),
             Counter(doc.get("dropped", {})),
             Counter(doc.get("health", {})),
+            Counter(doc.get("source_errors", {})),
         )

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.promstack import generate_rules
 from tests.tools import require
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]
 CONFIGS = sorted(p for p in (ROOT / "config").rglob("*.yaml") if "windows" not in p.parts)
-
-
-def generate_rules(config: Path, out: Path) -> Path:
-    proc = subprocess.run(
-        [sys.executable, "-m", "slotail", "rules", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
-    out.write_text(proc.stdout)
-    return out
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(ROOT)))

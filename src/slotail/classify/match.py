@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from slotail.config.expr import (
     Regex,
     ValueTest,
 )
+from slotail.config.regex import searcher
 from slotail.parse.lines import MISSING, field_getter
 
 Predicate = Callable[[dict[str, Any]], bool]
@@ -81,8 +81,8 @@ def compile_value(test: ValueTest) -> ValuePredicate:
     if isinstance(test, Compare):
         return _compare(test.op, test.bound)
     if isinstance(test, Regex):
-        search = re.compile(test.pattern).search
-        return lambda v: type(v) is str and search(v) is not None
+        found = searcher(test.pattern)
+        return lambda v: type(v) is str and found(v)
     if isinstance(test, Exists):
         present = test.present
         return lambda v: (v is not MISSING) is present

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import TypeAlias
+
+from slotail.config.regex import problem as regex_problem
 
 Scalar: TypeAlias = str | int | float | bool | None
 
@@ -174,10 +175,9 @@ class ExprParser:
         if not isinstance(arg, str):
             self.fail(where, f"expected a regular expression string, got {arg!r}")
             return ""
-        try:
-            re.compile(arg)
-        except re.error as exc:
-            self.fail(where, f"invalid regular expression: {exc}")
+        trouble = regex_problem(arg)
+        if trouble is not None:
+            self.fail(where, trouble)
         return arg
 
 

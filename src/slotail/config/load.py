@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -12,6 +12,7 @@ from slotail.config.model import Config
 from slotail.errors import ConfigError, ConfigIssue
 
 Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
 
 
 def render_path(loc: Loc) -> str:
@@ -52,9 +53,9 @@ class _Lines:
         return self.lines.get(loc)
 
 
-def _model_at(loc: Loc) -> type[BaseModel] | None:
+def _model_at(loc: Loc, root: type[BaseModel]) -> type[BaseModel] | None:
     """The model class that holds the key at `loc` (to list what keys it accepts)."""
-    model: Any = Config
+    model: Any = root
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
@@ -75,10 +76,10 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-def _message(error: Any) -> str:
+def _message(error: Any, root: type[BaseModel]) -> str:
     kind, loc = error["type"], error["loc"]
     if kind == "extra_forbidden":
-        model = _model_at(loc)
+        model = _model_at(loc, root)
         keys = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
         return f"unknown key {loc[-1]!r}" + (f"; expected one of: {', '.join(keys)}" if keys else "")
     if kind == "missing":
@@ -92,7 +93,7 @@ def _clean_loc(loc: Loc) -> Loc:
     return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
 
 
-def _issues(exc: ValidationError, lines: _Lines) -> list[ConfigIssue]:
+def _issues(exc: ValidationError, lines: _Lines, root: type[BaseModel]) -> list[ConfigIssue]:
     issues = []
     for error in exc.errors():
         loc = tuple("for" if p == "for_" else p for p in _clean_loc(error["loc"]))
@@ -101,12 +102,17 @@ def _issues(exc: ValidationError, lines: _Lines) -> list[ConfigIssue]:
                 full = (*loc, *sub)
                 issues.append(ConfigIssue(render_path(full), lines.line(full), message))
             continue
-        issues.append(ConfigIssue(render_path(loc), lines.line(loc), _message(error)))
+        issues.append(ConfigIssue(render_path(loc), lines.line(loc), _message(error, root)))
     return issues
 
 
 def load_config_text(text: str, source: str = "<config>", base_dir: Path | None = None) -> Config:
     """Validate YAML text into a Config, or raise ConfigError listing every problem."""
+    return load_model_text(text, Config, source, {"base_dir": base_dir})
+
+
+def load_model_text(text: str, model: type[M], source: str, context: dict[str, Any] | None = None) -> M:
+    """Validate YAML text into `model`, or raise ConfigError listing every problem with key path and line."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         raw = yaml.safe_load(text)
@@ -117,12 +123,13 @@ def load_config_text(text: str, source: str = "<config>", base_dir: Path | None 
         raise ConfigError(source, [ConfigIssue("", line, f"not valid YAML: {problem}")]) from None
     lines = _Lines(root)
     if not isinstance(raw, dict):
-        raise ConfigError(source, [ConfigIssue("", 1, "expected a mapping with at least `slos:`")])
+        expected = "with at least `slos:`" if model is Config else "of keys"
+        raise ConfigError(source, [ConfigIssue("", 1, f"expected a mapping {expected}")])
     issues = list(lines.duplicates)
     try:
-        config = Config.model_validate(raw, context={"base_dir": base_dir})
+        config = model.model_validate(raw, context=context)
     except ValidationError as exc:
-        issues.extend(_issues(exc, lines))
+        issues.extend(_issues(exc, lines, model))
         config = None
     if issues or config is None:
         issues.sort(key=lambda i: (i.line or 0, i.path))
@@ -130,11 +137,15 @@ def load_config_text(text: str, source: str = "<config>", base_dir: Path | None 
     return config
 
 
+def read_text(path: Path) -> str:
+    """A config file's text, or ConfigError saying why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [ConfigIssue("", None, f"cannot read config: {exc}")]) from None
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate a config file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), [ConfigIssue("", None, f"cannot read config: {exc}")]) from None
-    return load_config_text(text, str(path), path.parent)
+    return load_config_text(read_text(path), str(path), path.parent)

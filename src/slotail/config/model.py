@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -20,7 +21,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from slotail.config.expr import Expr, ExprParser, Problem
-from slotail.timeutil import format_duration, parse_duration
+from slotail.timeutil import format_duration, parse_duration, parse_instant
 
 NAME = re.compile(r"[a-z0-9_-]+")
 
@@ -96,6 +97,115 @@ class Strict(BaseModel):
 
     # strict: a YAML `true` or "99.5" is a mistake, not a number to coerce.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+
+
+def _instant(raw: object) -> int:
+    """An RFC 3339 instant (YAML may hand it over as a datetime) in µs."""
+    if isinstance(raw, datetime):
+        if raw.tzinfo is None:
+            raise ValueError(f"time {raw.isoformat()} has no offset; add Z or +HH:MM")
+        return parse_instant(raw.isoformat())
+    if not isinstance(raw, str):
+        raise ValueError(f"expected an RFC 3339 time like 2026-02-01T02:00:00Z; got {raw!r}")
+    return parse_instant(raw)
+
+
+Instant = Annotated[int, BeforeValidator(_instant)]
+
+
+def _time_of_day(raw: object) -> int:
+    """`"02:00"` -> seconds after midnight UTC."""
+    if not isinstance(raw, str) or not TIME_OF_DAY.fullmatch(raw):
+        raise ValueError(f'expected a quoted UTC time of day like "02:00"; got {raw!r}')
+    hours, minutes = raw.split(":")
+    return int(hours) * 3600 + int(minutes) * 60
+
+
+TimeOfDay = Annotated[int, BeforeValidator(_time_of_day)]
+
+
+class MaintenanceSpec(Strict):
+    """Planned maintenance: events in [start, start + duration) count neither way.
+
+    One-off with `start` and `end` (or `duration`), or recurring with `every` (day, week
+    or month), `at` (UTC time of day), `duration`, and for week/month a `weekday`
+    (month: the `nth` such weekday, 1 to 5, or -1 for the last).
+    """
+
+    name: str = ""
+    slos: list[str] | None = None  # default: every SLO
+    start: Instant | None = None
+    end: Instant | None = None
+    duration: Duration | None = None
+    every: Literal["day", "week", "month"] | None = None
+    at: TimeOfDay | None = None
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] | None = None
+    nth: int | None = Field(default=None, ge=-1, le=5)
+
+    @model_validator(mode="after")
+    def _shape(self) -> MaintenanceSpec:
+        if self.every is None:
+            if self.start is None or (self.end is None) == (self.duration is None):
+                raise ValueError("a one-off window takes `start` and one of `end` or `duration`")
+            if self.end is not None and self.end <= self.start:
+                raise ValueError("expected `end` after `start`")
+            return self
+        if self.start is not None or self.end is not None or self.at is None or self.duration is None:
+            raise ValueError("a recurring window takes `every`, `at` and `duration` (no `start`/`end`)")
+        if (self.every == "day") != (self.weekday is None):
+            raise ValueError("`every: week` and `every: month` take a `weekday`; `every: day` does not")
+        if (self.every == "month") != (self.nth is not None) or self.nth == 0:
+            raise ValueError("`every: month` takes `nth` (1 to 5, or -1 for the last); other windows do not")
+        return self
+
+
+class StatusLevel(Strict):
+    """A budget status: named while more than `above` percent of the budget remains."""
+
+    status: Name
+    above: float | None = Field(default=None, ge=-1000, lt=100)
+
+
+def _statuses(levels: list[StatusLevel]) -> list[StatusLevel]:
+    if not levels or levels[-1].above is not None or any(level.above is None for level in levels[:-1]):
+        raise ValueError("expected levels with `above` in decreasing order, the last one without `above`")
+    bounds = [level.above for level in levels[:-1] if level.above is not None]
+    if bounds != sorted(bounds, reverse=True) or len(set(bounds)) != len(bounds):
+        raise ValueError("expected the `above` percentages in strictly decreasing order")
+    return levels
+
+
+StatusLevels = Annotated[list[StatusLevel], AfterValidator(_statuses)]
+
+
+class ReleaseCondition(Strict):
+    """When a release rule matches: every condition given holds for one of its SLOs."""
+
+    slos: list[str] | None = None  # default: every SLO
+    budget_minutes_at_most: float | None = None
+    budget_percent_at_most: float | None = None
+    burn_rate_at_least: float | None = Field(default=None, ge=0)
+    sli_below: float | None = Field(default=None, gt=0, le=100)
+    window: Duration | None = None  # what burn_rate_at_least and sli_below read
+
+    @model_validator(mode="after")
+    def _shape(self) -> ReleaseCondition:
+        reads_window = self.burn_rate_at_least is not None or self.sli_below is not None
+        if reads_window != (self.window is not None):
+            raise ValueError("`burn_rate_at_least` and `sli_below` need a `window`, and only they take one")
+        return self
+
+
+class ReleaseRule(Strict):
+    """A release decision, taken when its condition holds (no `when`: always; the last rule)."""
+
+    decision: str = Field(min_length=1)
+    when: ReleaseCondition | None = None
+    reason: str = ""
 
 
 class SourceSpec(Strict):
@@ -195,33 +305,79 @@ class SLISpec(Strict):
         return SLIKind.RATIO if self.events is not None else SLIKind.EVENT_PAIR
 
 
+class AlertKind(enum.Enum):
+    """What an alert's condition reads."""
+
+    BURN = "burn"  # burn rate over one or two windows
+    COUNT = "count"  # more than N bad events in a window
+    PERCENTILE = "percentile"  # a latency percentile over a window above a threshold
+    BUDGET = "budget"  # error budget remaining over the period below a share
+
+
+THRESHOLDS = ("burn_rate", "budget_percent", "sli_below", "bad_count", "percentile", "budget_below")
+
+
 class AlertSpec(Strict):
-    """A burn-rate alert: multi-window when it has a short window, single-window otherwise."""
+    """An alert: its condition (exactly one threshold), its window(s), and how it holds.
+
+    Burn-rate alerts are multi-window with a `short_window`, single-window otherwise;
+    `sli_below` is a burn rate stated as the SLI it allows (99.5 objective, sli_below 95
+    → burn rate 10). `bad_count` counts bad events, `percentile` + `above` reads a latency
+    SLI's histogram, `budget_below` the budget remaining over the SLO's period (in %).
+    """
 
     name: Name
     severity: str = "page"
     burn_rate: float | None = Field(default=None, gt=0)
     budget_percent: float | None = Field(default=None, gt=0, le=100)
+    sli_below: float | None = Field(default=None, gt=0, lt=100)
+    bad_count: int | None = Field(default=None, ge=0)
+    percentile: float | None = Field(default=None, gt=0, le=100)
+    above: float | None = Field(default=None, gt=0)
+    budget_below: float | None = Field(default=None, gt=0, le=100)
     long_window: Duration | None = None
     window: Duration | None = None
     short_window: Duration | None = None
     for_: Duration | None = Field(default=None, alias="for")
     min_events: int = Field(default=0, ge=0)
     labels: dict[str, str] = Field(default_factory=dict)
+    summary: str = ""
+    runbook: str = ""
 
     @model_validator(mode="after")
     def _shape(self) -> AlertSpec:
-        if (self.burn_rate is None) == (self.budget_percent is None):
-            raise ValueError("expected exactly one of `burn_rate` or `budget_percent`")
+        given = [key for key in THRESHOLDS if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError(f"expected exactly one of {', '.join(f'`{k}`' for k in THRESHOLDS)}")
+        if (self.percentile is None) != (self.above is None):
+            raise ValueError("a percentile alert takes `percentile` and `above` (in the SLI's unit) together")
+        if self.kind is AlertKind.BUDGET:
+            if self.long_window is not None or self.window is not None or self.short_window is not None:
+                raise ValueError("a `budget_below` alert reads the SLO's period; it takes no window")
+            return self
         if (self.long_window is None) == (self.window is None):
             raise ValueError("expected exactly one of `long_window` or `window`")
-        if self.short_window is not None and self.short_window >= self.lookback:
-            raise ValueError("expected `short_window` shorter than `long_window`")
+        if self.short_window is not None:
+            if self.kind is not AlertKind.BURN:
+                raise ValueError("only burn-rate alerts take a `short_window`")
+            if self.short_window >= self.lookback:
+                raise ValueError("expected `short_window` shorter than `long_window`")
         return self
 
     @property
+    def kind(self) -> AlertKind:
+        if self.bad_count is not None:
+            return AlertKind.COUNT
+        if self.percentile is not None:
+            return AlertKind.PERCENTILE
+        if self.budget_below is not None:
+            return AlertKind.BUDGET
+        return AlertKind.BURN
+
+    @property
     def lookback(self) -> int:
-        return self.long_window if self.long_window is not None else self.window  # type: ignore[return-value]
+        """The (long) window in seconds; 0 for budget alerts, which read the period."""
+        return self.long_window or self.window or 0
 
 
 def _alerts(raw: object, info: ValidationInfo) -> object:
@@ -262,6 +418,7 @@ class SLO(Strict):
     description: str = ""
     sli: SLISpec
     alerts: AlertsField = None
+    budget_policy: StatusLevels | None = None
 
     @field_validator("objective")
     @classmethod
@@ -278,7 +435,12 @@ class SLO(Strict):
 
 @dataclass(frozen=True)
 class AlertRule:
-    """An alert resolved against its SLO: a burn-rate factor and windows in seconds."""
+    """An alert resolved against its SLO: a condition and windows in seconds.
+
+    `factor` is the burn rate a BURN alert needs; `threshold` is the bad-event count a
+    COUNT alert must exceed, the latency (µs) a PERCENTILE alert's `percentile` must
+    exceed, or the remaining budget ratio a BUDGET alert must fall below.
+    """
 
     name: str
     severity: str
@@ -288,6 +450,11 @@ class AlertRule:
     for_s: int
     min_events: int
     labels: tuple[tuple[str, str], ...]
+    kind: AlertKind = AlertKind.BURN
+    threshold: float = 0.0
+    percentile: float | None = None
+    summary: str = ""
+    runbook: str = ""
 
 
 class AlertmanagerSpec(Strict):
@@ -309,12 +476,62 @@ class Config(Strict):
     slos: list[SLO] = Field(min_length=1)
     alerts: AlertsField = None
     alertmanager: AlertmanagerSpec | None = None
+    maintenance: list[MaintenanceSpec] = Field(default_factory=list)
+    budget_policy: StatusLevels | None = None
+    release_policy: list[ReleaseRule] | None = None
 
     @field_validator("slos")
     @classmethod
     def _unique_slos(cls, slos: list[SLO]) -> list[SLO]:
         _check_unique(slos, "SLO")
         return slos
+
+    @model_validator(mode="after")
+    def _percentile_alerts_read_latency(self) -> Config:
+        problems: list[Problem] = []
+        for i, slo in enumerate(self.slos):
+            if slo.sli.latency is not None:
+                continue
+            where: tuple[str | int, ...] = ("slos", i, "alerts") if slo.alerts is not None else ("alerts",)
+            for j, spec in enumerate(self.alert_specs(slo)):
+                if spec.kind is AlertKind.PERCENTILE:
+                    message = f"a percentile alert needs a latency SLI; {slo.name!r} has none"
+                    problems.append(((*where, j, "percentile"), message))
+        if problems:
+            raise PydanticCustomError("percentile", "percentile alerts", {"problems": problems})
+        return self
+
+    @model_validator(mode="after")
+    def _known_slo_names(self) -> Config:
+        names = {slo.name for slo in self.slos}
+        problems: list[Problem] = []
+        for i, spec in enumerate(self.maintenance):
+            problems += [
+                (("maintenance", i, "slos", j), f"no SLO is named {name!r}")
+                for j, name in enumerate(spec.slos or [])
+                if name not in names
+            ]
+        for i, rule in enumerate(self.release_policy or []):
+            chosen = rule.when.slos if rule.when is not None else None
+            problems += [
+                (("release_policy", i, "when", "slos", j), f"no SLO is named {name!r}")
+                for j, name in enumerate(chosen or [])
+                if name not in names
+            ]
+        if self.release_policy is not None and (not self.release_policy or self.release_policy[-1].when):
+            last = "expected a last rule without `when` (the default decision)"
+            problems.append((("release_policy",), last))
+        if problems:
+            raise PydanticCustomError("names", "unknown SLO names", {"problems": problems})
+        return self
+
+    def maintenance_for(self, slo: SLO) -> list[MaintenanceSpec]:
+        """The maintenance windows that apply to an SLO."""
+        return [m for m in self.maintenance if m.slos is None or slo.name in m.slos]
+
+    def status_levels(self, slo: SLO) -> list[StatusLevel] | None:
+        """The SLO's budget status levels (its own, else the config's; None: DESIGN.md's default)."""
+        return slo.budget_policy if slo.budget_policy is not None else self.budget_policy
 
     def period(self, slo: SLO) -> Period:
         return slo.period if slo.period is not None else self.defaults.period
@@ -325,24 +542,40 @@ class Config(Strict):
         return self.alerts if self.alerts is not None else []
 
     def alert_rules(self, slo: SLO) -> list[AlertRule]:
-        """The SLO's alerts with factors derived from its period where given as budget spent."""
+        """The SLO's alerts, resolved: burn-rate factors derived from budget spent or the SLI allowed."""
         period_s = self.period(slo).nominal_seconds
-        rules = []
-        for spec in self.alert_specs(slo):
-            factor = spec.burn_rate
-            if factor is None:
-                # budget_percent of the period's budget spent within the long window.
-                factor = (spec.budget_percent or 0) / 100 * period_s / spec.lookback
-            rules.append(
-                AlertRule(
-                    name=spec.name,
-                    severity=spec.severity,
-                    factor=factor,
-                    long_s=spec.lookback,
-                    short_s=spec.short_window,
-                    for_s=spec.for_ or 0,
-                    min_events=spec.min_events,
-                    labels=tuple(sorted(spec.labels.items())),
-                )
-            )
-        return rules
+        return [_resolve(spec, slo, period_s) for spec in self.alert_specs(slo)]
+
+
+def _resolve(spec: AlertSpec, slo: SLO, period_s: int) -> AlertRule:
+    budget = 1 - slo.target
+    factor, threshold = 0.0, 0.0
+    if spec.burn_rate is not None:
+        factor = spec.burn_rate
+    elif spec.budget_percent is not None:
+        # budget_percent of the period's budget spent within the long window.
+        factor = spec.budget_percent / 100 * period_s / spec.lookback
+    elif spec.sli_below is not None:
+        factor = (1 - spec.sli_below / 100) / budget  # the error ratio allowed, in budgets
+    elif spec.bad_count is not None:
+        threshold = float(spec.bad_count)
+    elif spec.above is not None:
+        latency = slo.sli.latency
+        threshold = spec.above * (latency.scale_to_us if latency is not None else 1.0)
+    elif spec.budget_below is not None:
+        threshold = spec.budget_below / 100
+    return AlertRule(
+        name=spec.name,
+        severity=spec.severity,
+        factor=factor,
+        long_s=spec.lookback,
+        short_s=spec.short_window,
+        for_s=spec.for_ or 0,
+        min_events=spec.min_events,
+        labels=tuple(sorted(spec.labels.items())),
+        kind=spec.kind,
+        threshold=threshold,
+        percentile=spec.percentile,
+        summary=spec.summary,
+        runbook=spec.runbook,
+    )

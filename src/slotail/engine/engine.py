@@ -8,11 +8,12 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-from slotail.config.model import SLO, AlertRule, Config, Period, SLIKind
-from slotail.engine.alerts import AlertTracker, reaches
+from slotail.config.model import SLO, AlertKind, AlertRule, Config, Period, SLIKind
+from slotail.engine.alerts import TOLERANCE, AlertTracker, reaches
 from slotail.engine.budget import DEFAULT_POLICY, StatusPolicy
 from slotail.engine.clock import Clock
-from slotail.engine.snapshot import AlertState, Budget, SLOStatus, Snapshot, WindowStats
+from slotail.engine.release import DEFAULT_RULES, SLOFacts, decide
+from slotail.engine.snapshot import AlertState, Budget, Release, SLOStatus, Snapshot, WindowStats
 from slotail.outcomes import BAD, GOOD
 from slotail.store import Layout, Store
 from slotail.timeutil import US, format_duration, month_seconds, month_start_us
@@ -57,6 +58,22 @@ class Plan:
     period: Window
     windows: tuple[Window, ...]  # alert windows and the period, shortest first
     rules: tuple[AlertRule, ...]
+    policy: StatusPolicy = DEFAULT_POLICY
+
+
+def status_policy(config: Config, slo: SLO) -> StatusPolicy:
+    """The SLO's budget status levels as a policy (DESIGN.md's default when none is configured)."""
+    levels = config.status_levels(slo)
+    if levels is None:
+        return DEFAULT_POLICY
+    named = tuple((level.status, level.above / 100) for level in levels[:-1] if level.above is not None)
+    return StatusPolicy(named, levels[-1].status)
+
+
+def release_windows(config: Config) -> set[int]:
+    """Windows (seconds) that the release policy's conditions read."""
+    rules = config.release_policy or []
+    return {r.when.window for r in rules if r.when is not None and r.when.window is not None}
 
 
 @cache
@@ -74,17 +91,18 @@ def build_plans(config: Config) -> list[Plan]:
     for sid, slo in enumerate(config.slos):
         rules = tuple(config.alert_rules(slo))
         period = _period_window(config.period(slo))
-        seconds = {r.long_s for r in rules} | {r.short_s for r in rules if r.short_s}
+        seconds = {r.long_s for r in rules if r.long_s} | {r.short_s for r in rules if r.short_s}
         windows = [_window(s) for s in sorted(seconds) if s != period.seconds]
         budget_ratio = (100.0 - slo.objective) / 100.0
-        plans.append(Plan(sid, slo, budget_ratio, period, (*windows, period), rules))
+        policy = status_policy(config, slo)
+        plans.append(Plan(sid, slo, budget_ratio, period, (*windows, period), rules, policy))
     return plans
 
 
 def build_store(config: Config, plans: list[Plan] | None = None) -> Store:
     """A store laid out for every window the config's SLOs read."""
     plans = plans if plans is not None else build_plans(config)
-    seconds = {w.seconds for p in plans for w in p.windows if w.seconds is not None}
+    seconds = {w.seconds for p in plans for w in p.windows if w.seconds is not None} | release_windows(config)
     month = any(p.period.seconds is None for p in plans)
     layout = Layout.for_windows(config.store.bucket, seconds, month=month)
     latency = [p.sid for p in plans if p.slo.sli.kind is SLIKind.LATENCY]
@@ -106,18 +124,12 @@ def _none(value: float) -> float | None:
 class Engine:
     """Evaluates every SLO over the store; alert state advances only through `evaluate_alerts`."""
 
-    def __init__(
-        self,
-        config: Config,
-        store: Store,
-        clock: Clock,
-        policy: StatusPolicy = DEFAULT_POLICY,
-    ) -> None:
+    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
         self.config = config
         self.store = store
         self.clock = clock
-        self.policy = policy
         self.plans = build_plans(config)
+        self.release_rules = tuple(config.release_policy or DEFAULT_RULES)
         self.trackers = {(p.sid, r.name): AlertTracker(r) for p in self.plans for r in p.rules}
         self._budget_ratios = np.ones(store.n_series)  # by series (series without a plan divide by 1)
         for plan in self.plans:
@@ -130,6 +142,14 @@ class Engine:
     def counts(self, window: Window, times_us: Int64s) -> Int64s:
         """Counters of every series over `window` ending at each time: shape (n, series, 3)."""
         return self.store.window_counts(self._tier(window), window.starts(times_us), times_us)
+
+    def spans(self, window: Window, starts_us: Int64s, ends_us: Int64s) -> Int64s:
+        """Counters over (start, end] spans that end recently, read where `window` is: (n, series, 3)."""
+        return self.store.window_counts(self._tier(window), starts_us, ends_us)
+
+    def resolution_s(self, window: Window) -> int:
+        """The bucket size `window` is read at: a span's start rounds up to a multiple of it."""
+        return self.store.layout.tiers[self._tier(window)].bucket_s
 
     def evaluate_alerts(self, times_us: Int64s, every_window: bool = False) -> Evaluation:
         """Advance every alert through evaluations at these increasing times.
@@ -154,15 +174,34 @@ class Engine:
             rates, events = burns[seconds]
             return rates[:, plan.sid], events[:, plan.sid]
 
+        def condition(plan: Plan, rule: AlertRule) -> Bools:
+            if rule.kind is AlertKind.BUDGET:
+                data = window_counts(plan.period)[:, plan.sid]
+                events = data[:, GOOD] + data[:, BAD]
+                consumed = burn_rates(data[:, GOOD], data[:, BAD], plan.budget_ratio)[1]
+                with np.errstate(invalid="ignore"):
+                    # The tolerance of `reaches`: 1 - 8/10 (0.19999999999999996) is not below 20%.
+                    below = 1 - consumed < rule.threshold * (1 - TOLERANCE)
+                    return below & (events >= max(rule.min_events, 1))
+            if rule.kind is AlertKind.PERCENTILE:
+                values = self.percentile_series(plan, rule.long_s, times_us, rule.percentile or 0.0)
+                events = burn(plan, rule.long_s)[1]
+                with np.errstate(invalid="ignore"):
+                    return (values > rule.threshold) & (events >= rule.min_events)
+            long_burn, long_events = burn(plan, rule.long_s)
+            if rule.kind is AlertKind.COUNT:
+                bad = window_counts(_window(rule.long_s))[:, plan.sid, BAD]
+                return (bad > rule.threshold) & (long_events >= rule.min_events)
+            met = reaches(long_burn, rule.factor) & (long_events >= rule.min_events)
+            if rule.short_s:
+                met &= reaches(burn(plan, rule.short_s)[0], rule.factor)
+            return met
+
         if len(times_us):
             for plan in self.plans:
                 for rule in plan.rules:
-                    long_burn, long_events = burn(plan, rule.long_s)
-                    condition = reaches(long_burn, rule.factor) & (long_events >= rule.min_events)
-                    if rule.short_s:
-                        condition &= reaches(burn(plan, rule.short_s)[0], rule.factor)
                     tracker = self.trackers[(plan.sid, rule.name)]
-                    active[(plan.sid, rule.name)] = tracker.observe(times_us, condition)
+                    active[(plan.sid, rule.name)] = tracker.observe(times_us, condition(plan, rule))
                 if every_window:
                     for window in plan.windows:
                         window_counts(window)
@@ -178,7 +217,22 @@ class Engine:
         at = np.array([now], np.int64)
         windows = {w for p in self.plans for w in p.windows}  # each read once, for every series
         counts = {w: self.counts(w, at)[0] for w in windows}
-        return Snapshot(now, tuple(self._status(p, now, counts) for p in self.plans))
+        slos = tuple(self._status(p, now, counts) for p in self.plans)
+        return Snapshot(now, slos, self._release(now, slos))
+
+    def _release(self, now: int, slos: tuple[SLOStatus, ...]) -> Release:
+        at = np.array([now], np.int64)
+
+        def facts(plan: Plan, status: SLOStatus) -> SLOFacts:
+            def window(seconds: int) -> tuple[float | None, float | None]:
+                good, bad, _ = (int(v) for v in self.counts(_window(seconds), at)[0][plan.sid])
+                if not good + bad:
+                    return None, None
+                return bad / (good + bad) / plan.budget_ratio, good / (good + bad)
+
+            return SLOFacts(status.name, status.budget, lambda s: window(s)[0], lambda s: window(s)[1])
+
+        return decide(self.release_rules, [facts(p, s) for p, s in zip(self.plans, slos, strict=True)])
 
     def _status(self, plan: Plan, now: int, counts: dict[Window, Int64s]) -> SLOStatus:
         good, bad, excluded = (int(v) for v in counts[plan.period][plan.sid])
@@ -194,7 +248,7 @@ class Engine:
             excluded=excluded,
             sli=good / (good + bad) if good + bad else None,
             budget=budget,
-            status=self.policy.status(budget.remaining_ratio),
+            status=plan.policy.status(budget.remaining_ratio),
             windows=windows,
             latency_threshold_ms=latency.threshold * latency.scale_to_us / 1e3 if latency else None,
             percentiles_ms=self._percentiles(plan, now) if latency else None,
@@ -221,6 +275,17 @@ class Engine:
             window.label, window.length_s(now), good, bad, _none(ratio), _none(burn), exhaustion
         )
 
+    def percentile_series(self, plan: Plan, seconds: int, times_us: Int64s, percentile: float) -> Floats:
+        """A latency percentile (µs) over the window ending at each time; NaN where it has no events."""
+        tier = self._tier(_window(seconds))
+        out = np.full(len(times_us), np.nan)
+        for i, end in enumerate(times_us.tolist()):
+            hist = self.store.latency_counts(tier, plan.sid, end - seconds * US, end)
+            value = self.store.hdr.percentiles(hist, [percentile])[percentile]
+            if value is not None:
+                out[i] = value
+        return out
+
     def _percentiles(self, plan: Plan, now: int) -> dict[str, dict[str, float | None]]:
         latency = plan.slo.sli.latency
         assert latency is not None
@@ -237,8 +302,10 @@ class Engine:
         return AlertState(
             name=rule.name,
             severity=rule.severity,
+            kind=rule.kind.value,
+            threshold=rule.threshold,
             factor=rule.factor,
-            long_window=format_duration(rule.long_s),
+            long_window=format_duration(rule.long_s) if rule.long_s else plan.period.label,
             short_window=format_duration(rule.short_s) if rule.short_s else None,
             active=tracker.active,
             intervals=tracker.intervals,

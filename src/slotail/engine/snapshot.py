@@ -32,6 +32,8 @@ class AlertState:
 
     name: str
     severity: str
+    kind: str  # burn, count, percentile or budget (config.model.AlertKind)
+    threshold: float  # bad events (count), µs (percentile) or remaining ratio (budget); 0 for burn
     factor: float
     long_window: str
     short_window: str | None
@@ -70,8 +72,18 @@ class SLOStatus:
 
 
 @dataclass(frozen=True)
+class Release:
+    """A release decision of the budget policy and why: the rule's reason, the SLOs that met it."""
+
+    decision: str
+    reason: str
+    slos: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Snapshot:
-    """The state of every SLO at `at_us`."""
+    """The state of every SLO at `at_us`, and the release decision it leads to."""
 
     at_us: int
     slos: tuple[SLOStatus, ...]
+    release: Release | None = None

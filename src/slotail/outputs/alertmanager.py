@@ -16,8 +16,8 @@ import aiohttp
 
 from slotail.config.model import AlertmanagerSpec
 from slotail.engine.engine import Plan
-from slotail.engine.snapshot import Snapshot
-from slotail.outputs.alerttext import BURN_ALERT, burn_annotations, burn_labels
+from slotail.engine.snapshot import AlertState, SLOStatus, Snapshot
+from slotail.outputs.alerttext import alert_name, burn_annotations, burn_labels
 from slotail.timeutil import US, iso_utc
 
 logger = logging.getLogger("slotail.alertmanager")
@@ -53,17 +53,13 @@ class AlertmanagerPusher:
     def _current(self, plans: list[Plan], snapshot: Snapshot) -> dict[tuple[str, str], dict[str, Any]]:
         found = {}
         for plan, slo in zip(plans, snapshot.slos, strict=True):
-            burns = {w.label: w.burn_rate for w in slo.windows}
             for rule, state in zip(plan.rules, slo.alerts, strict=True):
                 if not state.active or not state.intervals:
                     continue
-                burn = burns.get(state.long_window)
-                labels = {"alertname": BURN_ALERT, **burn_labels(plan.slo, rule), **self.spec.labels}
+                labels = {"alertname": alert_name(rule), **burn_labels(plan.slo, rule), **self.spec.labels}
                 found[(slo.name, rule.name)] = {
                     "labels": labels,
-                    "annotations": burn_annotations(
-                        plan.slo, rule, f"{burn:.2f}" if burn is not None else "?"
-                    ),
+                    "annotations": burn_annotations(plan.slo, rule, _observed(slo, state)),
                     "startsAt": iso_utc(state.intervals[-1].start_us),
                     "generatorURL": self.generator_url,
                 }
@@ -100,3 +96,18 @@ class AlertmanagerPusher:
         """Wait (briefly) for pushes in flight, at shutdown."""
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=self.spec.timeout)
+
+
+def _observed(slo: SLOStatus, state: AlertState) -> str:
+    """What the alert's condition reads now, as text ("?" where the snapshot does not hold it)."""
+    if state.kind == "budget":
+        remaining = slo.budget.remaining_ratio
+        return "?" if remaining is None else f"{remaining:.1%}"
+    window = next((w for w in slo.windows if w.label == state.long_window), None)
+    if window is None:
+        return "?"
+    if state.kind == "count":
+        return str(window.bad)
+    if state.kind == "burn" and window.burn_rate is not None:
+        return f"{window.burn_rate:.2f}"
+    return "?"

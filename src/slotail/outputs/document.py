@@ -21,11 +21,20 @@ def _window(stats: WindowStats) -> dict[str, Any]:
     }
 
 
+def _condition(alert: AlertState) -> dict[str, Any]:
+    """What a non-burn-rate alert compares, in the document's units (percentiles in ms)."""
+    if alert.kind == "burn":
+        return {}
+    threshold = alert.threshold / 1e3 if alert.kind == "percentile" else alert.threshold
+    return {"kind": alert.kind, "threshold": threshold}
+
+
 def _alert(alert: AlertState) -> dict[str, Any]:
     return {
         "name": alert.name,
         "severity": alert.severity,
-        "burn_rate": alert.factor,
+        "burn_rate": alert.factor if alert.kind == "burn" else None,
+        **_condition(alert),
         "long_window": alert.long_window,
         "short_window": alert.short_window,
         "active": alert.active,
@@ -79,6 +88,9 @@ def document(
         },
         "slos": [slo_document(s) for s in snapshot.slos],
     }
+    if snapshot.release is not None:
+        release = snapshot.release
+        doc["release"] = {"decision": release.decision, "reason": release.reason, "slos": list(release.slos)}
     if diagnostics is not None:
         doc["diagnostics"] = diagnostics
     return doc

@@ -110,6 +110,12 @@ def counter_metrics(totals: Totals) -> Iterator[Metric]:
         n.ROTATIONS, "File rotations seen (rename or delete).", [], [((), totals.health["rotations"])]
     )
     yield _counter(
+        n.SOURCE_ERRORS,
+        "Errors opening or reading log files, by reason (each retried at the next scan).",
+        [n.REASON],
+        (((k,), v) for k, v in sorted(totals.source_errors.items())),
+    )
+    yield _counter(
         n.TRUNCATIONS, "File truncations seen (copytruncate).", [], [((), totals.health["truncations"])]
     )
     yield _counter(

@@ -20,8 +20,8 @@ from typing import Any
 import yaml
 
 from slotail import names as n
-from slotail.config.model import SLO, AlertRule, Config
-from slotail.outputs.alerttext import BURN_ALERT, burn_annotations, burn_labels
+from slotail.config.model import SLO, AlertKind, AlertRule, Config
+from slotail.outputs.alerttext import alert_name, burn_annotations, burn_labels
 from slotail.timeutil import format_duration
 
 SHORT_MAX_S = 6 * 3600
@@ -68,7 +68,8 @@ def _windows(config: Config) -> dict[int, set[str]]:
     for slo in config.slos:
         period = config.period(slo).nominal_seconds
         for rule in config.alert_rules(slo):
-            for w in (rule.long_s, rule.short_s, period):
+            burn = rule.kind is AlertKind.BURN
+            for w in (rule.long_s if burn else 0, rule.short_s, period):
                 if w:
                     found.setdefault(w, set()).add(slo.name)
     return found
@@ -78,14 +79,31 @@ def _burn(slo: SLO, window_s: int) -> str:
     return f'{burn_rate_record(window_s)}{{slo="{slo.name}"}}'
 
 
-def _alert(config: Config, slo: SLO, rule: AlertRule) -> dict[str, Any]:
+def _condition(slo: SLO, rule: AlertRule) -> str:
+    """The PromQL condition of a rule, fleet-wide.
+
+    A latency percentile cannot be combined across pods from counters: its rule fires
+    while any sidecar has the alert active (each reads its own pod's histogram).
+    """
+    if rule.kind is AlertKind.COUNT:
+        w = format_duration(rule.long_s)
+        return f'sum(increase({EVENTS}{{slo="{slo.name}",outcome="bad"}}[{w}])) > {rule.threshold:g}'
+    if rule.kind is AlertKind.BUDGET:
+        return f'{BUDGET_RECORD}{{slo="{slo.name}"}} < {rule.threshold:g}'
+    if rule.kind is AlertKind.PERCENTILE:
+        return f'max({n.ALERT_ACTIVE}{{slo="{slo.name}",alert="{rule.name}"}}) == 1'
     condition = f"{_burn(slo, rule.long_s)} >= {rule.factor:g}"
     if rule.short_s:
         condition += f"\nand\n{_burn(slo, rule.short_s)} >= {rule.factor:g}"
-    if rule.min_events:
+    return condition
+
+
+def _alert(config: Config, slo: SLO, rule: AlertRule) -> dict[str, Any]:
+    condition = _condition(slo, rule)
+    if rule.min_events and rule.long_s and rule.kind is not AlertKind.PERCENTILE:
         condition += f"\nand on ()\n{_events_expr(slo.name, rule.long_s)} >= {rule.min_events}"
-    alert: dict[str, Any] = {"alert": BURN_ALERT, "expr": condition}
-    if rule.for_s:
+    alert: dict[str, Any] = {"alert": alert_name(rule), "expr": condition}
+    if rule.for_s and rule.kind is not AlertKind.PERCENTILE:  # the sidecar has applied `for` already
         alert["for"] = format_duration(rule.for_s)
     alert["labels"] = burn_labels(slo, rule)
     alert["annotations"] = burn_annotations(slo, rule, '{{ $value | printf "%.2f" }}')

@@ -1,16 +1,21 @@
-"""Human renderings of a snapshot: a rich table for terminals and a markdown report."""
+"""Human renderings of a snapshot: a rich table for terminals and a markdown weekly review."""
 
 from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from slotail.engine.snapshot import SLOStatus, Snapshot
+from slotail.engine.snapshot import AlertState, Interval, Release, SLOStatus, Snapshot
+from slotail.outputs.lookback import STEADY_BURN, SLOLookback
 from slotail.pipeline import LineStats
-from slotail.timeutil import iso_utc
+from slotail.timeutil import format_duration, iso_utc
 
 STATUS_STYLE = {"healthy": "green", "warning": "yellow", "critical": "red", "exhausted": "bold red"}
+RAG = {"healthy": "green", "warning": "amber", "critical": "red", "exhausted": "red"}  # seed 000 PART 5
 
 
 def percent(value: float | None, digits: int = 3) -> str:
@@ -32,14 +37,14 @@ def active_alerts(slo: SLOStatus) -> str:
     return ", ".join(a.name for a in slo.alerts if a.active) or "none"
 
 
-def fired(slo: SLOStatus) -> list[str]:
-    """Every alert interval of an SLO, oldest first, as text."""
-    found = []
-    for alert in slo.alerts:
-        for i in alert.intervals:
-            end = iso_utc(i.end_us) if i.end_us is not None else "still active"
-            found.append((i.start_us, f"{alert.name} ({alert.severity}): {iso_utc(i.start_us)} → {end}"))
-    return [text for _, text in sorted(found)]
+def fired(snapshot: Snapshot) -> list[tuple[SLOStatus, AlertState, Interval]]:
+    """Every alert interval of every SLO, oldest first."""
+    found = [(i, slo, a) for slo in snapshot.slos for a in slo.alerts for i in a.intervals]
+    return [(slo, a, i) for i, slo, a in sorted(found, key=lambda f: f[0].start_us)]
+
+
+def until(interval: Interval) -> str:
+    return iso_utc(interval.end_us) if interval.end_us is not None else "still active"
 
 
 def render_table(snapshot: Snapshot, lines: LineStats, console: Console) -> None:
@@ -80,23 +85,66 @@ def render_table(snapshot: Snapshot, lines: LineStats, console: Console) -> None
     )
 
 
-def render_markdown(snapshot: Snapshot, lines: LineStats) -> str:
-    """A markdown SLO review: status table, burn rates and the alerts that fired."""
-    out = [f"## SLO review — {iso_utc(snapshot.at_us)}", "", "### SLO status", ""]
-    out += ["| SLO | Target | Current | Budget remaining | Status |", "|---|---|---|---|---|"]
+def cell(text: str) -> str:
+    """Text for a markdown table cell: no column break, no HTML."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
+def target(slo: SLOStatus) -> str:
+    """The objective, with the latency threshold for a latency SLI."""
+    if slo.latency_threshold_ms is None:
+        return percent(slo.objective, 2)
+    return f"{percent(slo.objective, 2)} ≤ {slo.latency_threshold_ms:g} ms"
+
+
+def current(slo: SLOStatus) -> str:
+    """The SLI over the period, with its p95 for a latency SLI."""
+    p95 = (slo.percentiles_ms or {}).get(slo.period, {}).get("p95")
+    return percent(slo.sli) + ("" if p95 is None else f" (p95 {p95:.0f} ms)")
+
+
+def overall(slos: Sequence[SLOStatus]) -> str:
+    """`3 green, 1 amber, 0 red` (and how many have no data)."""
+    tally = Counter(RAG.get(s.status, "no data") for s in slos)
+    text = ", ".join(f"{tally[c]} {c}" for c in ("green", "amber", "red"))
+    return text + (f", {tally['no data']} no data" if tally["no data"] else "")
+
+
+def render_markdown(snapshot: Snapshot, lines: LineStats, recent: Mapping[str, SLOLookback]) -> str:
+    """Seed 000's weekly review: SLO status with trend, the release decision, burn rates, alerts fired."""
+    out = [f"## SLO weekly review — {iso_utc(snapshot.at_us)}", "", "### SLO status", ""]
+    out += ["| SLO | Target | Current | Budget remaining | Status | Trend |", "|---|---|---|---|---|---|"]
     for slo in snapshot.slos:
+        arrow = recent[slo.name].trend.arrow() if slo.name in recent else "—"
         out.append(
-            f"| {slo.name} | {percent(slo.objective, 2)} | {percent(slo.sli)} | {budget_left(slo)} "
-            f"| {slo.status} |"
+            f"| {cell(slo.name)} | {target(slo)} | {current(slo)} | {budget_left(slo)} "
+            f"| {slo.status}{f' ({RAG[slo.status]})' if slo.status in RAG else ''} | {arrow} |"
         )
-    out += ["", "### Burn rates", "", "| SLO | " + " | ".join(["Windows"]) + " |", "|---|---|"]
+    spans = sorted({format_duration(r.trend.span_s) for r in recent.values()})
+    out += [
+        "",
+        f"**Overall:** {overall(snapshot.slos)}."
+        + (f" **Release process: {cell(snapshot.release.decision)}.**" if snapshot.release else ""),
+        "",
+        "_Current and budget cover each SLO's period up to the evaluation time. Trend: burn rate over "
+        f"the last {' / '.join(spans) or '7d'} against the same span before it; ↑ better, ↓ worse, "
+        f"→ within {STEADY_BURN}x, — no events in one of them._",
+    ]
+    if snapshot.release is not None:
+        out += ["", *release_markdown(snapshot.release, snapshot.slos, recent)]
+    out += ["", "### Burn rates", "", "| SLO | Windows |", "|---|---|"]
     for slo in snapshot.slos:
         out.append(
-            f"| {slo.name} | " + ", ".join(f"{w.label} {burn(w.burn_rate)}" for w in slo.windows) + " |"
+            f"| {cell(slo.name)} | " + ", ".join(f"{w.label} {burn(w.burn_rate)}" for w in slo.windows) + " |"
         )
     out += ["", "### Alerts that fired", ""]
-    alerts = [f"- **{slo.name}** {text}" for slo in snapshot.slos for text in fired(slo)]
-    out += alerts or ["None."]
+    alerts = [
+        f"| {cell(slo.name)} | {cell(a.name)} | {cell(a.severity)} | {iso_utc(i.start_us)} | {until(i)} |"
+        for slo, a, i in fired(snapshot)
+    ]
+    out += (
+        ["| SLO | Alert | Severity | From | To |", "|---|---|---|---|---|", *alerts] if alerts else ["None."]
+    )
     out += [
         "",
         f"_Lines: {lines.read} read, {lines.parsed} parsed, {lines.invalid_total} invalid, "
@@ -104,3 +152,18 @@ def render_markdown(snapshot: Snapshot, lines: LineStats) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def release_markdown(
+    release: Release, slos: Sequence[SLOStatus], recent: Mapping[str, SLOLookback]
+) -> list[str]:
+    """The release-freeze section: the budget policy's decision, why, and what each SLO stands at."""
+    met = f" ({', '.join(map(cell, release.slos))})" if release.slos else ""
+    reason = f" — {cell(release.reason)}" if release.reason else ""
+    out = ["### Release freeze", "", f"**Decision: {cell(release.decision)}**{reason}{met}.", ""]
+    out += ["| SLO | Budget remaining | Burn, last 24 h | Decides |", "|---|---|---|---|"]
+    for slo in slos:
+        day = recent[slo.name].day_burn() if slo.name in recent else None
+        decides = "✓" if slo.name in release.slos else ""
+        out.append(f"| {cell(slo.name)} | {budget_left(slo)} | {burn(day)} | {decides} |")
+    return out

@@ -20,7 +20,20 @@ BAD_JSON = "invalid_json"
 NOT_OBJECT = "not_object"
 NO_TIMESTAMP = "missing_timestamp"
 BAD_TIMESTAMP = "bad_timestamp"
-REASONS = (TOO_LONG, BAD_UTF8, BAD_JSON, NOT_OBJECT, NO_TIMESTAMP, BAD_TIMESTAMP)
+NUL_BYTE = "nul_byte"  # a NUL byte anywhere: JSON allows none, raw
+TOO_DEEP = "too_deep"  # nested deeper than orjson's limit (1024)
+NON_FINITE = "non_finite_number"  # NaN, Infinity, or a number that overflows a double (1e999)
+REASONS = (
+    TOO_LONG,
+    BAD_UTF8,
+    BAD_JSON,
+    NOT_OBJECT,
+    NO_TIMESTAMP,
+    BAD_TIMESTAMP,
+    NUL_BYTE,
+    TOO_DEEP,
+    NON_FINITE,
+)
 
 MISSING = object()
 MS_MIN, MS_MAX = MS_THRESHOLD, MAX_US // 1000  # epoch milliseconds that need no further checks
@@ -57,15 +70,22 @@ def field_getter(path: str) -> Callable[[dict[str, Any]], Any]:
     return get
 
 
-def _json_reason(line: bytes) -> str:
+def _json_reason(line: bytes, exc: orjson.JSONDecodeError) -> str:
+    """Why a line failed to decode; worked out only for lines that failed."""
     try:
-        line.decode("utf-8")
+        text = line.decode("utf-8")
     except UnicodeDecodeError:
         return BAD_UTF8
+    if "\x00" in text:
+        return NUL_BYTE
+    if "depth limit" in exc.msg:
+        return TOO_DEEP
+    if "infinity" in exc.msg or text.startswith(("NaN", "Infinity"), exc.pos):
+        return NON_FINITE
     return BAD_JSON
 
 
-def _retry(line: bytes, invalid: Counter[str]) -> object:
+def _retry(line: bytes, exc: orjson.JSONDecodeError, invalid: Counter[str]) -> object:
     """A line orjson refused: decoded after dropping a BOM, or MISSING when blank or counted invalid."""
     text = line[3:] if line[:3] == BOM else line
     if not text.strip():
@@ -73,9 +93,9 @@ def _retry(line: bytes, invalid: Counter[str]) -> object:
     if text is not line:
         try:
             return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    invalid[_json_reason(text)] += 1
+        except orjson.JSONDecodeError as bom_exc:
+            exc = bom_exc  # the reason is about the text after the BOM
+    invalid[_json_reason(text, exc)] += 1
     return MISSING
 
 
@@ -98,8 +118,8 @@ class Parser:
         for line in lines:
             try:
                 obj = loads(line)
-            except decode_error:
-                obj = _retry(line, invalid)
+            except decode_error as exc:
+                obj = _retry(line, exc, invalid)
                 if obj is MISSING:
                     continue
             if type(obj) is not dict:

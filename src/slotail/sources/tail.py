@@ -102,6 +102,14 @@ def _matches(fd: int, pos: Position) -> bytes | None:
     return tail
 
 
+def base_dir(pattern: str) -> str:
+    """The directory a glob's files appear in, before any wildcard: `/var/log/api` for `/var/log/api/*.log`"""
+    head = os.path.dirname(pattern)
+    while any(c in head for c in "*?["):
+        head = os.path.dirname(head)
+    return head or "."
+
+
 def _describe(entry: os.DirEntry[str]) -> tuple[str, int, int] | None:
     """(path, inode, size) of a regular file; None for anything else, or one that just vanished."""
     try:
@@ -184,6 +192,7 @@ class Tailer:
         self._files: dict[Key, _File] = {}
         self.stats = TailStats()
         self.finished: list[Position] = []  # files read to their end and closed, until taken
+        self.missing: list[str] = []  # directories of the globs that do not exist (yet), as of the last scan
         self._scanned_at = now = clock()
         found = self._glob()
         # Content-verified claims first, so an empty checkpoint cannot take a file by a reused inode.
@@ -221,6 +230,8 @@ class Tailer:
     def _glob(self) -> dict[Key, tuple[str, str]]:
         """The regular files the globs match now: identity -> (source, path)."""
         found: dict[Key, tuple[str, str]] = {}
+        dirs = dict.fromkeys(base_dir(pattern) for _, pattern in self._patterns)
+        self.missing = [d for d in dirs if not os.path.isdir(d)]
         for source, pattern in self._patterns:
             for path in sorted(glob.glob(pattern)):
                 key = self._identify(path)

@@ -16,8 +16,11 @@ from slotail.parse.lines import (
     BAD_TIMESTAMP,
     BAD_UTF8,
     NO_TIMESTAMP,
+    NON_FINITE,
     NOT_OBJECT,
+    NUL_BYTE,
     REASONS,
+    TOO_DEEP,
     TOO_LONG,
 )
 
@@ -72,6 +75,23 @@ def test_crlf_line_endings_are_accepted() -> None:
     assert not batch.invalid
 
 
+def test_a_duplicate_key_keeps_its_last_value() -> None:
+    """Duplicate keys are not an error (RFC 8259 leaves it open): the last one wins, as in most parsers."""
+    batch = Parser().parse([b'{"timestamp": "' + T0.encode() + b'", "status": 500, "status": 200}'])
+    assert batch.events == [{"timestamp": T0, "status": 200}]
+    assert not batch.invalid
+
+
+def test_an_integer_beyond_64_bits_is_read_as_the_nearest_double() -> None:
+    """A 30-digit integer is still a JSON number: the line parses, the number compares as a float."""
+    big = 123456789012345678901234567890
+    batch = Parser().parse([b'{"timestamp": "' + T0.encode() + b'", "id": ' + str(big).encode() + b"}"])
+    assert batch.events == [{"timestamp": T0, "id": float(big)}]
+    assert Parser().parse([b'{"timestamp": ' + str(big).encode() + b"}"]).invalid == Counter(
+        {BAD_TIMESTAMP: 1}
+    )
+
+
 @pytest.mark.parametrize("blank", [b"", b" ", b"\t\t", b"\r", b"  \r", BOM, BOM + b" \r"])
 def test_empty_and_whitespace_lines_are_not_counted(blank: bytes) -> None:
     """An empty line is neither parsed nor invalid."""
@@ -86,7 +106,15 @@ def test_empty_and_whitespace_lines_are_not_counted(blank: bytes) -> None:
         (b"{not json", BAD_JSON),
         (b'{"timestamp": "' + T0.encode() + b'",}', BAD_JSON),  # trailing comma
         (b'{"timestamp": 1771491600} trailing', BAD_JSON),
-        (b'{"timestamp": NaN}', BAD_JSON),
+        (b'{"timestamp": NaN}', NON_FINITE),
+        (b'{"timestamp": 1771491600, "ms": Infinity}', NON_FINITE),
+        (b'{"timestamp": 1771491600, "ms": -Infinity}', NON_FINITE),
+        (b'{"timestamp": 1771491600, "ms": 1e999}', NON_FINITE),  # overflows a double
+        (b'{"timestamp": 1771491600, "msg": "caf\xc3\xa9", "ms": NaN}', NON_FINITE),  # after a non-ASCII char
+        (b'{"timestamp": 1771491600, "msg": "a\x00b"}', NUL_BYTE),
+        (b"\x00" * 8, NUL_BYTE),
+        (b'{"timestamp": 1771491600, "deep": ' + b"[" * 200_000 + b"]" * 200_000 + b"}", TOO_DEEP),
+        (b'{"a": ' * 5000, TOO_DEEP),
         (b'{"msg": "caf\xe9", "timestamp": "' + T0.encode() + b'"}', BAD_UTF8),  # Latin-1 byte in a string
         (b"\xff\xfe{}", BAD_UTF8),
         (b"\xed\xa0\x80", BAD_UTF8),  # an encoded surrogate is not UTF-8

@@ -1,0 +1,276 @@
+"""Self-contained HTML: the page shell and SLO widgets shared with the status page, and the backfill report.
+
+Everything is inline (CSS and SVG, no scripts, fonts or other requests) and every
+piece of text from the config or the logs is escaped. Layout is one column on a
+phone (375 px) and a grid of cards on wider screens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from html import escape
+
+from slotail.engine.snapshot import AlertState, Release, SLOStatus, Snapshot
+from slotail.outputs.charts import PALETTE, Chart, Line, legend, line_chart
+from slotail.outputs.history import SLOHistory
+from slotail.outputs.lookback import SLOLookback
+from slotail.outputs.text import RAG, budget_left, burn, current, fired, overall, target, until
+from slotail.pipeline import LineStats
+from slotail.timeutil import iso_utc
+
+CSS = """
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111827;
+background:#f3f4f6}
+header{background:#111827;color:#f9fafb;padding:12px 16px}
+header h1{font-size:18px;margin:0}
+header p{margin:2px 0 0;color:#d1d5db;font-size:13px}
+main{padding:12px;max-width:1280px;margin:0 auto}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:12px}
+.card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:12px 14px;min-width:0}
+.card h2{font-size:16px;margin:0 0 6px;display:flex;justify-content:space-between;gap:8px;
+overflow-wrap:anywhere}
+h3{font-size:13px;margin:10px 0 4px;color:#4b5563;text-transform:uppercase;letter-spacing:.03em}
+.sli{font-size:24px;font-weight:600}
+.ok{color:#15803d}.miss{color:#b91c1c}.muted{color:#6b7280;font-size:13px}
+.pill{display:inline-block;border-radius:999px;padding:1px 9px;font-size:12px;font-weight:600;
+white-space:nowrap;background:#e5e7eb;color:#374151}
+.green{background:#dcfce7;color:#166534}.amber{background:#fef3c7;color:#92400e}
+.red{background:#fee2e2;color:#991b1b}
+.bar{height:12px;border-radius:6px;background:#e5e7eb;overflow:hidden;margin:4px 0}
+.bar span{display:block;height:100%}
+.bar .green{background:#22c55e}.bar .amber{background:#f59e0b}.bar .red{background:#ef4444}
+.chips{display:flex;flex-wrap:wrap;gap:4px}
+.chips span{font-size:12px;border-radius:4px;padding:1px 6px;background:#f3f4f6}
+table{border-collapse:collapse;width:100%;font-size:13px}
+td,th{text-align:left;padding:4px 6px;border-bottom:1px solid #e5e7eb;vertical-align:top}
+.scroll{overflow-x:auto}
+.decision{border-radius:8px;padding:10px 14px;margin:0 0 12px;font-weight:600}
+.legend{display:flex;flex-wrap:wrap;gap:2px 12px;font-size:12px;color:#374151}
+.legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
+svg{display:block}
+svg text{font-size:14px;fill:#4b5563}
+.wide{grid-column:1/-1}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:4px 16px}
+.spark{height:40px;background:#f9fafb;border-radius:4px}
+.axis{display:flex;justify-content:space-between;font-size:11px;color:#9ca3af}
+footer{padding:12px 16px;color:#6b7280;font-size:13px}
+@media (max-width:480px){main{padding:8px}table{font-size:12px}td,th{padding:3px 4px}.opt{display:none}}
+"""
+BURN_RAG = ((1.0, "green"), (2.0, "amber"))  # seed 000 PART 5: ≤ 1x on track, ≤ 2x warn, above: critical
+DECISION_RAG = {"NORMAL": "green", "CAUTIOUS": "amber", "FREEZE": "red"}
+
+
+def page(title: str, heading: str, subtitle: str, body: str, refresh_s: int | None = None) -> str:
+    """A whole HTML document."""
+    refresh = f'<meta http-equiv="refresh" content="{refresh_s}">' if refresh_s else ""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">{refresh}'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+        f"<header><h1>{escape(heading)}</h1><p>{escape(subtitle)}</p></header>"
+        f"<main>{body}</main></body></html>\n"
+    )
+
+
+def burn_class(value: float | None) -> str:
+    if value is None:
+        return ""
+    return next((name for limit, name in BURN_RAG if value <= limit), "red")
+
+
+def pill(text: str, css: str) -> str:
+    return f'<span class="pill {css}">{escape(text)}</span>'
+
+
+def status_pill(slo: SLOStatus) -> str:
+    return pill(slo.status.replace("_", " "), RAG.get(slo.status, ""))
+
+
+def headline(slo: SLOStatus) -> str:
+    """The SLI against its objective, ✓ when it meets it."""
+    if slo.sli is None:
+        mark = '<span class="muted">no events</span>'
+    else:
+        ok = slo.sli >= slo.objective
+        mark = f'<span class="{"ok" if ok else "miss"}">{"✓" if ok else "✗"}</span>'
+    return (
+        f'<div><span class="sli">{escape(current(slo))}</span> {mark}</div>'
+        f'<div class="muted">target {escape(target(slo))} over {escape(slo.period)}</div>'
+    )
+
+
+def budget_bar(slo: SLOStatus) -> str:
+    """How much of the error budget remains, as a bar and in minutes."""
+    remaining = slo.budget.remaining_ratio
+    width = 0.0 if remaining is None else min(max(remaining, 0.0), 1.0) * 100
+    return (
+        f'<div class="bar" role="img" aria-label="budget remaining">'
+        f'<span class="{RAG.get(slo.status, "")}" style="width:{width:.1f}%"></span></div>'
+        f'<div class="muted">error budget left: {escape(budget_left(slo))}</div>'
+    )
+
+
+def burn_chips(slo: SLOStatus) -> str:
+    """Burn rate per window, coloured green/amber/red as seed 000 PART 5 does."""
+    chips = "".join(
+        f'<span class="{burn_class(w.burn_rate)}">{escape(w.label)} {escape(burn(w.burn_rate))}</span>'
+        for w in slo.windows
+    )
+    return f'<div class="chips">{chips}</div>'
+
+
+def condition(alert: AlertState) -> str:
+    """When an alert fires, in a few words (by its kind: burn, count, percentile or budget)."""
+    windows = alert.long_window + (f" & {alert.short_window}" if alert.short_window else "")
+    if alert.kind == "count":
+        return f"> {alert.threshold:g} bad in {windows}"
+    if alert.kind == "percentile":
+        return f"latency > {alert.threshold / 1e3:g} ms over {windows}"
+    if alert.kind == "budget":
+        return f"budget < {alert.threshold * 100:g}%"
+    return f"{alert.factor:g}x over {windows}"
+
+
+def alert_table(slo: SLOStatus) -> str:
+    """Each alert's rule and state."""
+    rows = []
+    for a in slo.alerts:
+        state = pill("FIRING", "red") if a.active else pill("ok", "green")
+        rows.append(
+            f"<tr><td>{escape(a.name)}</td><td>{escape(a.severity)}</td>"
+            f"<td>{escape(condition(a))}</td><td>{state}</td>"
+            f"<td>{len(a.intervals)}×</td></tr>"
+        )
+    if not rows:
+        return '<p class="muted">no alerts</p>'
+    return (
+        '<div class="scroll"><table><tr><th>alert</th><th>severity</th><th>when</th><th>state</th>'
+        f"<th>fired</th></tr>{''.join(rows)}</table></div>"
+    )
+
+
+def release_banner(release: Release | None) -> str:
+    """The budget policy's release decision, why, and the SLOs that led to it."""
+    if release is None:
+        return ""
+    why = f" — {release.reason}" if release.reason else ""
+    met = f" ({', '.join(release.slos)})" if release.slos else ""
+    css = DECISION_RAG.get(release.decision, "")
+    return f'<div class="decision {css}">Release process: {escape(release.decision + why + met)}</div>'
+
+
+# ---- the backfill report -------------------------------------------------------------------------
+
+
+def _summary(snapshot: Snapshot, recent: Mapping[str, SLOLookback]) -> str:
+    rows = "".join(
+        f'<tr><td>{escape(s.name)}</td><td class="opt">{escape(target(s))}</td><td>{escape(current(s))}</td>'
+        f"<td>{escape(budget_left(s))}</td><td>{status_pill(s)}</td>"
+        f"<td>{escape(recent[s.name].trend.arrow() if s.name in recent else '—')}</td></tr>"
+        for s in snapshot.slos
+    )
+    return (
+        '<div class="card wide"><h2>SLO status</h2><div class="scroll"><table><tr><th>SLO</th>'
+        '<th class="opt">target</th>'
+        f"<th>current</th><th>budget remaining</th><th>status</th><th>trend</th></tr>{rows}</table></div>"
+        f'<p class="muted">{escape(overall(snapshot.slos))}. Trend: burn rate over the last week against '
+        "the week before (↑ better, ↓ worse, → steady).</p></div>"
+    )
+
+
+def _window_name(label: str, period: str) -> str:
+    return f"{label} (period)" if label == period else f"{label} window"
+
+
+def _charts(slo: SLOStatus, history: SLOHistory) -> str:
+    """Error ratio, burn rate per window and budget remaining over the backfill."""
+    times = history.times_us.tolist()
+    bands = [
+        (i.start_us, i.end_us if i.end_us is not None else times[-1]) for a in slo.alerts for i in a.intervals
+    ]
+    labels = [w.label for w in slo.windows]
+    shown = dict.fromkeys([labels[0], slo.period])  # the shortest window and the period (maybe the same)
+    ratios = Chart(
+        f"{slo.name}: error ratio",
+        times,
+        [
+            Line(_window_name(label, slo.period), history.error_ratios[label].tolist(), color)
+            for label, color in zip(shown, (PALETTE[1], PALETTE[0]), strict=False)
+        ],
+        lambda v: f"{v * 100:.2g}%",
+        marks=[(history.budget_ratio, "budget pace (1x)")],
+    )
+    burns = [
+        Line(label, history.burn_rates(label).tolist(), PALETTE[i % len(PALETTE)])
+        for i, label in enumerate(labels)
+    ]
+    factors = sorted({a.factor for a in slo.alerts if a.kind == "burn"})
+    burn_chart = Chart(
+        f"{slo.name}: burn rate per window",
+        times,
+        burns,
+        lambda v: f"{v:.3g}x",
+        marks=[(f, f"{f:g}x") for f in factors],
+        bands=bands,
+    )
+    budget = Chart(
+        f"{slo.name}: error budget remaining",
+        times,
+        [Line(f"over {slo.period}", history.budget_remaining().tolist(), PALETTE[2])],
+        lambda v: f"{v * 100:.0f}%",
+        marks=[(0.0, "exhausted")],
+    )
+    return (
+        f'<div class="charts"><div><h3>Error ratio</h3>{line_chart(ratios)}{legend(ratios.lines)}</div>'
+        f"<div><h3>Burn rate per window</h3>{line_chart(burn_chart)}{legend(burns)}</div>"
+        f"<div><h3>Error budget remaining</h3>{line_chart(budget)}{legend(budget.lines)}</div></div>"
+        '<p class="muted">Shaded: an alert of this SLO was firing. Each point is the highest value within '
+        "its span of the backfill.</p>"
+    )
+
+
+def _slo_section(slo: SLOStatus, history: SLOHistory | None) -> str:
+    charts = _charts(slo, history) if history is not None and len(history.times_us) else ""
+    return (
+        f'<section class="card wide" id="slo-{escape(slo.name)}"><h2>{escape(slo.name)} {status_pill(slo)}'
+        f'</h2><div class="charts"><div>{headline(slo)}{budget_bar(slo)}<h3>Burn rates</h3>{burn_chips(slo)}'
+        f"</div><div><h3>Alerts</h3>{alert_table(slo)}</div></div>{charts}</section>"
+    )
+
+
+def _fired(snapshot: Snapshot) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(slo.name)}</td><td>{escape(a.name)}</td><td>{escape(a.severity)}</td>"
+        f"<td>{iso_utc(i.start_us)}</td><td>{escape(until(i))}</td></tr>"
+        for slo, a, i in fired(snapshot)
+    )
+    table = (
+        '<div class="scroll"><table><tr><th>SLO</th><th>alert</th><th>severity</th><th>from</th>'
+        "<th>to</th></tr>"
+        f"{rows}</table></div>"
+        if rows
+        else '<p class="muted">None.</p>'
+    )
+    return f'<div class="card wide"><h2>Alerts that fired</h2>{table}</div>'
+
+
+def render_html(
+    snapshot: Snapshot,
+    lines: LineStats,
+    recent: Mapping[str, SLOLookback],
+    history: Mapping[str, SLOHistory],
+    first_event_us: int | None = None,
+) -> str:
+    """The backfill report: status table, release decision, per-SLO charts over time and the alerts fired."""
+    since = f"events from {iso_utc(first_event_us)} · " if first_event_us is not None else ""
+    subtitle = (
+        f"{since}evaluated at {iso_utc(snapshot.at_us)} · {lines.read} lines read, {lines.parsed} parsed, "
+        f"{lines.invalid_total} invalid, {lines.unmatched} unmatched"
+    )
+    sections: Sequence[str] = [_slo_section(s, history.get(s.name)) for s in snapshot.slos]
+    body = (
+        f"{release_banner(snapshot.release)}<div class='grid'>{_summary(snapshot, recent)}{_fired(snapshot)}"
+        f"{''.join(sections)}</div>"
+    )
+    return page("slotail SLO report", "slotail SLO report", subtitle, body)

@@ -1,0 +1,114 @@
+"""The sidecar's loop on a manual clock: a clock jump is read as the clock says, and counted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from slotail.daemon import Daemon, Options, _loopback
+from slotail.engine import ManualClock
+from slotail.timeutil import US
+from tests.sidecar import config_text
+
+T0_S = 1_790_000_000  # 2026-09-21
+HOUR_S = 3600
+
+
+class Log:
+    """The API's log: lines stamped with the time its own clock says."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, ts_s: float, n: int) -> None:
+        with open(self.path, "a") as out:
+            for i in range(n):
+                out.write(
+                    json.dumps({"ts": int(ts_s * 1000), "event": "req", "seq": i, "status": 200, "ms": 5})
+                )
+                out.write("\n")
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[tuple[Daemon, ManualClock, Log]]:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    config = tmp_path / "slotail.yaml"
+    config.write_text(config_text(logs))
+    clock = ManualClock(T0_S * US)
+    (logs / "api.log").touch()  # there at start: opened at once, no rescan needed
+    daemon = Daemon(Options(config, state_dir=tmp_path / "state"), clock=clock)
+    daemon.restore()
+    yield daemon, clock, Log(logs / "api.log")
+    assert daemon.tailer is not None
+    daemon.tailer.close()
+    daemon.state.close()
+
+
+def good(daemon: Daemon) -> int:
+    return daemon.totals.events["availability", "good"]
+
+
+def window_5m(daemon: Daemon) -> int:
+    daemon._tick()
+    snapshot = daemon.published.snapshot
+    assert snapshot is not None
+    slo = next(s for s in snapshot.slos if s.name == "availability")
+    return next(w.good for w in slo.windows if w.label == "5m")
+
+
+def test_a_forward_clock_jump_makes_lines_already_written_late_and_still_counted(running) -> None:
+    """+1 h: the lines stamped before the jump count, as late events; the 5m window moves on without them."""
+    daemon, clock, log = running
+    log.write(T0_S, 10)
+    daemon._poll()
+    assert (good(daemon), window_5m(daemon)) == (10, 10)
+
+    log.write(T0_S + 1, 4)  # written just before the jump, read after it
+    clock.advance(HOUR_S)
+    log.write(T0_S + HOUR_S, 3)
+    daemon._poll()
+    assert good(daemon) == 17
+    assert daemon.totals.health["late"] == 2 * 4  # per SLO event: both SLOs read each line
+    assert window_5m(daemon) == 3
+    assert not daemon.totals.dropped["future"]
+
+
+def test_a_backward_clock_jump_drops_lines_stamped_ahead_as_future_and_holds_alert_states(running) -> None:
+    """−2 h: lines stamped before the jump are over 5 min ahead of the clock (dropped as future); lines
+    stamped after it count; alert states are not re-evaluated until the clock passes their last evaluation."""
+    daemon, clock, log = running
+    log.write(T0_S, 10)
+    daemon._poll()
+    daemon._tick()
+    last = {key: tracker.last_us for key, tracker in daemon.runtime.engine.trackers.items()}
+
+    clock.advance(-2 * HOUR_S)
+    log.write(T0_S + 1, 4)  # written before the jump, read after it
+    log.write(T0_S - 2 * HOUR_S, 5)
+    daemon._poll()
+    assert good(daemon) == 15
+    assert daemon.totals.dropped["future"] == 2 * 4
+    assert window_5m(daemon) == 5  # windows follow the clock
+    assert {key: t.last_us for key, t in daemon.runtime.engine.trackers.items()} == last
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.5.0.1", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.0.0.7", False),
+        ("pod.example", False),
+    ],
+)
+def test_only_loopback_addresses_count_as_private(host: str, loopback: bool) -> None:
+    """Listening anywhere else without TLS and basic auth is warned about at start."""
+    assert _loopback(host) is loopback
