@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ BAD_TIMESTAMP = "bad_timestamp"
 NUL_BYTE = "nul_byte"  # a NUL byte anywhere: JSON allows none, raw
 TOO_DEEP = "too_deep"  # nested deeper than orjson's limit (1024)
 NON_FINITE = "non_finite_number"  # NaN, Infinity, or a number that overflows a double (1e999)
+BIG_INT = "integer_beyond_64_bits"  # orjson would read it as the nearest double, not exactly
 REASONS = (
     TOO_LONG,
     BAD_UTF8,
@@ -33,9 +35,15 @@ REASONS = (
     NUL_BYTE,
     TOO_DEEP,
     NON_FINITE,
+    BIG_INT,
 )
 
 MISSING = object()
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # the integers orjson reads exactly
+# Digits and "-" as "0", the rest blank: an integer beyond 64 bits shows as a run of 20 zeros or more
+# (20 digits, or a minus and 19); other runs (dashed ids) only cost their line a second decode.
+DIGITS_AS_ZERO = bytes(48 if 48 <= b <= 57 or b == 45 else 32 for b in range(256))
+LONG_RUN = b"0" * 20
 MS_MIN, MS_MAX = MS_THRESHOLD, MAX_US // 1000  # epoch milliseconds that need no further checks
 
 
@@ -99,6 +107,39 @@ def _retry(line: bytes, exc: orjson.JSONDecodeError, invalid: Counter[str]) -> o
     return MISSING
 
 
+class _BeyondRange(Exception):
+    """An integer literal orjson cannot hold exactly."""
+
+
+def _exact_int(text: str) -> int:
+    value = int(text)
+    if not INT_MIN <= value <= INT_MAX:
+        raise _BeyondRange
+    return value
+
+
+def beyond_64_bits(line: bytes) -> bool:
+    """Whether a line that decodes holds an integer literal beyond 64 bits (not a digit run in a string)."""
+    try:
+        json.loads(line, parse_int=_exact_int)
+    except _BeyondRange:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
+
+
+def _long_digits(data: bytes) -> bool:
+    return LONG_RUN in data.translate(DIGITS_AS_ZERO)
+
+
+def big_int_lines(lines: list[bytes]) -> set[int]:
+    """Indexes of lines with an integer beyond 64 bits; one C-speed scan of the batch finds none fast."""
+    if not _long_digits(b"\n".join(lines)):
+        return set()
+    return {i for i, line in enumerate(lines) if _long_digits(line) and beyond_64_bits(line)}
+
+
 class Parser:
     """Turns raw lines into timestamped objects; never raises on a line's content."""
 
@@ -115,6 +156,10 @@ class Parser:
         events, stamps, invalid = batch.events, batch.ts_us, batch.invalid
         loads, decode_error, get_ts, ts_key = orjson.loads, orjson.JSONDecodeError, self._get_ts, self._ts_key
         add_event, add_stamp, naive_utc = events.append, stamps.append, self._naive_utc
+        big = big_int_lines(lines)
+        if big:
+            invalid[BIG_INT] += len(big)
+            lines = [line for i, line in enumerate(lines) if i not in big]
         for line in lines:
             try:
                 obj = loads(line)

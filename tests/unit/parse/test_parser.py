@@ -82,16 +82,6 @@ def test_a_duplicate_key_keeps_its_last_value() -> None:
     assert not batch.invalid
 
 
-def test_an_integer_beyond_64_bits_is_read_as_the_nearest_double() -> None:
-    """A 30-digit integer is still a JSON number: the line parses, the number compares as a float."""
-    big = 123456789012345678901234567890
-    batch = Parser().parse([b'{"timestamp": "' + T0.encode() + b'", "id": ' + str(big).encode() + b"}"])
-    assert batch.events == [{"timestamp": T0, "id": float(big)}]
-    assert Parser().parse([b'{"timestamp": ' + str(big).encode() + b"}"]).invalid == Counter(
-        {BAD_TIMESTAMP: 1}
-    )
-
-
 @pytest.mark.parametrize("blank", [b"", b" ", b"\t\t", b"\r", b"  \r", BOM, BOM + b" \r"])
 def test_empty_and_whitespace_lines_are_not_counted(blank: bytes) -> None:
     """An empty line is neither parsed nor invalid."""
@@ -250,3 +240,27 @@ def test_parsing_two_batches_equals_parsing_them_together(first: list[bytes], se
     assert both.events == a.events + b.events
     assert both.ts_us == a.ts_us + b.ts_us
     assert both.invalid == a.invalid + b.invalid
+
+
+@given(
+    st.integers(min_value=-(2**80), max_value=2**80),
+    st.sampled_from(["id", "nested"]),
+    st.booleans(),
+)
+def test_an_integer_beyond_64_bits_anywhere_makes_the_line_invalid_and_digits_in_strings_do_not(
+    value: int, where: str, as_string: bool
+) -> None:
+    """orjson reads -2**63 .. 2**64-1 exactly; an integer literal outside that is counted, by its reason."""
+    literal: object = str(value) if as_string else value
+    doc = (
+        {"timestamp": 1771491600123, "id": literal}
+        if where == "id"
+        else {
+            "timestamp": 1771491600123,
+            "nested": [{"deep": literal}],
+        }
+    )
+    batch = Parser().parse([json.dumps(doc).encode()])
+    beyond = not as_string and not -(2**63) <= value <= 2**64 - 1
+    assert batch.invalid == ({"integer_beyond_64_bits": 1} if beyond else {})
+    assert batch.parsed == (0 if beyond else 1)
