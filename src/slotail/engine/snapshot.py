@@ -69,6 +69,7 @@ class SLOStatus:
     latency_threshold_ms: float | None
     percentiles_ms: dict[str, dict[str, float | None]] | None
     alerts: tuple[AlertState, ...]
+    labels: tuple[tuple[str, str], ...] = ()  # (group field, value) of a grouped SLO's series
 
 
 @dataclass(frozen=True)

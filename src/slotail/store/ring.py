@@ -27,6 +27,12 @@ class Ring:
         self.hist: list[dict[int, Sparse]] = [{} for _ in range(tier.slots)]
         self.dirty: set[int] = set()  # slots changed since the last checkpoint took them
 
+    def grow(self, n_series: int) -> None:
+        """Room for more series: their counters start at 0 in every slot."""
+        counts = np.zeros((self.tier.slots, n_series, 3), np.int64)
+        counts[:, : self.counts.shape[1]] = self.counts
+        self.counts = counts
+
     def bucket_of(self, ts_us: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Bucket i holds times in ((i-1)·b, i·b]."""
         return -((-ts_us) // self.tier.bucket_us)

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slotail.classify.classifier import Observations
+from slotail.classify.series import SeriesRegistry
 from slotail.outcomes import EXCLUDED
 from slotail.store.hdr import Counts, HdrLayout
 from slotail.store.layout import Layout
@@ -19,13 +20,21 @@ Int64s = npt.NDArray[np.int64]
 class Store:
     """Time-bucketed counters and latency histograms; memory is fixed by the layout and series count."""
 
-    def __init__(self, layout: Layout, n_series: int, latency_series: Sequence[int] = ()) -> None:
+    def __init__(
+        self,
+        layout: Layout,
+        n_series: int,
+        latency_series: Sequence[int] = (),
+        registry: SeriesRegistry | None = None,
+    ) -> None:
         self.layout = layout
-        self.n_series = n_series
+        self.n_series = n_series  # series the arrays hold room for (grows with `registry`)
+        self.registry = registry
         self.rings = [Ring(tier, n_series) for tier in layout.tiers]
         self.hdr = HdrLayout()
         self.has_latency = np.zeros(n_series, bool)
         self.has_latency[list(latency_series)] = True
+        self._flagged = n_series  # series whose `has_latency` is known
         self.too_old = 0
         self._longest = max(range(len(self.rings)), key=lambda i: layout.tiers[i].span_s)
 
@@ -34,6 +43,8 @@ class Store:
         kept = np.ones(len(obs), bool)
         if not len(obs):
             return kept
+        self.reserve(int(obs.series.max()) + 1)
+        self._flag_latency()
         timed = latency_mask(obs, self.has_latency)
         hdr_index = self.hdr.index(obs.latency_us[timed]) if timed.any() else None
         for i, ring in enumerate(self.rings):
@@ -44,6 +55,27 @@ class Store:
                 ring.add_latency(obs.series[timed], obs.ts_us[timed], hdr_index)
         self.too_old += int(len(kept) - np.count_nonzero(kept))
         return kept
+
+    def reserve(self, n_series: int) -> None:
+        """Make room for series ids below `n_series`, doubling up to the registry's capacity."""
+        if n_series <= self.n_series:
+            return
+        if self.registry is None:
+            raise ValueError(f"series {n_series - 1} is beyond this store's {self.n_series}")
+        grown = min(max(n_series, 2 * self.n_series), max(self.registry.capacity, n_series))
+        for ring in self.rings:
+            ring.grow(grown)
+        has_latency = np.zeros(grown, bool)
+        has_latency[: self.n_series] = self.has_latency
+        self.has_latency, self.n_series = has_latency, grown
+
+    def _flag_latency(self) -> None:
+        """Mark the registry's series registered since the last batch that keep histograms."""
+        registry = self.registry
+        if registry is not None and self._flagged < len(registry):
+            for sid in range(self._flagged, len(registry)):
+                self.has_latency[sid] = registry.latency(sid)
+            self._flagged = len(registry)
 
     def window_counts(self, tier: int, starts_us: Int64s, ends_us: Int64s) -> Int64s:
         """Counters summed over windows (start, end], one per pair: shape (n, series, 3)."""
