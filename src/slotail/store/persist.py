@@ -57,8 +57,11 @@ def decode_hist(data: bytes) -> dict[int, Sparse]:
 
 
 def store_meta(store: Store, keys: list[str]) -> dict[str, Any]:
-    """What rows need to be read back: the series keys, in their order."""
-    return {"format": FORMAT, "keys": keys, "too_old": store.too_old}
+    """What rows need to be read back: the series keys, in their order, and the group registry."""
+    meta: dict[str, Any] = {"format": FORMAT, "keys": keys, "too_old": store.too_old}
+    if store.registry is not None and store.registry.grouped:
+        meta["groups"] = store.registry.state()
+    return meta
 
 
 def store_rows(store: Store, full: bool = False) -> Iterator[SlotRow]:
@@ -83,6 +86,7 @@ def restore_rows(store: Store, keys: list[str], meta: dict[str, Any], rows: Iter
     if meta.get("format") != FORMAT:
         raise ValueError(f"unknown store format {meta.get('format')!r}")
     saved = list(meta["keys"])
+    store.reserve(len(keys))
     mapping = {old: keys.index(k) for old, k in enumerate(saved) if k in keys}
     if not mapping:
         return 0

@@ -44,7 +44,6 @@ class Store:
         if not len(obs):
             return kept
         self.reserve(int(obs.series.max()) + 1)
-        self._flag_latency()
         timed = latency_mask(obs, self.has_latency)
         hdr_index = self.hdr.index(obs.latency_us[timed]) if timed.any() else None
         for i, ring in enumerate(self.rings):
@@ -58,8 +57,11 @@ class Store:
 
     def reserve(self, n_series: int) -> None:
         """Make room for series ids below `n_series`, doubling up to the registry's capacity."""
-        if n_series <= self.n_series:
-            return
+        if n_series > self.n_series:
+            self._grow(n_series)
+        self._flag_latency()
+
+    def _grow(self, n_series: int) -> None:
         if self.registry is None:
             raise ValueError(f"series {n_series - 1} is beyond this store's {self.n_series}")
         grown = min(max(n_series, 2 * self.n_series), max(self.registry.capacity, n_series))
