@@ -149,9 +149,7 @@ class Backfill:
         self.on_evaluation = on_evaluation
         self.store = store if store is not None else build_store(config)
         self.pipeline = pipeline if pipeline is not None else Pipeline(config, self.store.registry)
-        # Workers cannot know which group tuples other blocks saw first: grouped SLOs read in one process.
-        parallel = workers > 1 and not self.pipeline.registry.grouped
-        self.workers = Workers(config, workers) if parallel else None
+        self.workers = Workers(config, workers) if workers > 1 else None
         self.lines = LineStats()
         self.counted = np.zeros((self.store.n_series, 3), np.int64)  # kept events by series and outcome
         self.clock = ManualClock()
@@ -196,7 +194,7 @@ class Backfill:
     def _batches(self, path: str, skip: int) -> Iterator[ObservedBatch]:
         """A file's observed batches: from the worker processes when it suits them, else in-process."""
         if self.workers is not None and self.workers.suits(path, skip):
-            return self.workers.batches(path, self.pipeline.stats)
+            return self.workers.batches(path, self.pipeline.stats, self.pipeline.registry)
         return observed_batches(path, self.pipeline, self.config.store.max_line_bytes, skip)
 
     def _drain(self, waiting: list[Stream]) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slotail.classify.match import Predicate, compile_expr
-from slotail.classify.series import SeriesRegistry
+from slotail.classify.series import Labels, SeriesRegistry
 from slotail.config.expr import fields_read
 from slotail.config.model import SLO, Config, LatencySpec, SLIKind
 from slotail.outcomes import BAD, EXCLUDED, GOOD
@@ -268,6 +268,8 @@ class Classifier:
         self, config: Config, cache_size: int = 1 << 14, registry: SeriesRegistry | None = None
     ) -> None:
         self.registry = registry if registry is not None else SeriesRegistry(config.slos)
+        self.defer = False  # leave grouped observations on their SLO's series, tuples in `deferred`
+        self.deferred: dict[int, list[Labels]] = {}  # the last batch's group tuples, by grouped SLO
         self.rules = [(i, compile_rule(slo)) for i, slo in enumerate(config.slos)]
         self.decisions = [compile_decision(slo) for slo in config.slos]
         self.latency_fields: dict[str, dict[int, LatencySpec]] = {}
@@ -295,10 +297,15 @@ class Classifier:
             order = np.argsort(line, kind="stable")
             line, sid, outcome, latency = line[order], sid[order], outcome[order], latency[order]
             unmatched += missed
+        self.deferred = {}
         for slo in self.registry.grouped:
             mine = np.flatnonzero(sid == slo)
             if len(mine):
-                sid[mine] = self.registry.assign(slo, batch.events, line[mine])
+                tuples = self.registry.tuples(slo, batch.events, line[mine])
+                if self.defer:  # a worker: the parent places them, in the one-process order
+                    self.deferred[slo] = tuples
+                else:
+                    sid[mine] = self.registry.place(slo, tuples)
         ts = np.array(batch.ts_us, np.int64)
         return Observations(sid.astype(np.int32), ts[line], outcome.astype(np.int8), latency, unmatched)
 

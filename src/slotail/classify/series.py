@@ -68,13 +68,15 @@ class SeriesRegistry:
             self.labels.append(labels)
         return sid
 
-    def assign(self, slo: int, events: list[dict[str, Any]], lines: Int64s) -> Int64s:
-        """The series of each of a grouped SLO's observations, from the lines they came from."""
-        getters, series_id = self._getters[slo], self.series_id
-        out = np.array(
-            [series_id(slo, tuple(render(get(events[i])) for get in getters)) for i in lines.tolist()],
-            np.int64,
-        )
+    def tuples(self, slo: int, events: list[dict[str, Any]], lines: Int64s) -> list[Labels]:
+        """The group values of a grouped SLO's observations, from the lines they came from."""
+        getters = self._getters[slo]
+        return [tuple(render(get(events[i])) for get in getters) for i in lines.tolist()]
+
+    def place(self, slo: int, tuples: list[Labels]) -> Int64s:
+        """The series of each tuple, in order (registering new ones); counts those folded into overflow."""
+        series_id = self.series_id
+        out = np.array([series_id(slo, labels) for labels in tuples], np.int64)
         self.overflow[slo] += int(np.count_nonzero(out == slo))
         return out
 

@@ -132,12 +132,33 @@ class Store:
         return total
 
     def merge(self, other: Store) -> None:
-        """Fold a store of the same layout into this one (parallel workers, restored state)."""
-        if other.layout != self.layout or other.n_series != self.n_series:
+        """Fold a store of the same layout into this one; grouped series are matched by (SLO, labels),
+        and a group new here is registered (or folded into overflow past the cap)."""
+        if other.layout != self.layout:
             raise ValueError("cannot merge stores of different layouts")
+        mapping = self._mapping(other)
         for mine, theirs in zip(self.rings, other.rings, strict=True):
-            mine.merge(theirs)
+            mine.merge(theirs, mapping)
         self.too_old += other.too_old
+
+    def _mapping(self, other: Store) -> npt.NDArray[np.int64] | None:
+        """Where each of `other`'s series lands here (None when the series line up one to one)."""
+        mine, theirs = self.registry, other.registry
+        if mine is None or theirs is None or not mine.grouped:
+            if other.n_series != self.n_series:
+                raise ValueError("cannot merge stores of different series")
+            return None
+        mapping = np.arange(other.n_series, dtype=np.int64)
+        longest = other.rings[other._longest].counts
+        for sid in range(len(mine.slos), len(theirs)):
+            slo = theirs.slo_of[sid]
+            mapping[sid] = mine.series_id(slo, theirs.labels[sid])
+            if mapping[sid] == slo:  # a group of theirs past our cap: its events fold into overflow
+                mine.overflow[slo] += int(longest[:, sid].sum())
+        for slo in mine.grouped:
+            mine.overflow[slo] += theirs.overflow[slo]
+        self.reserve(len(mine))
+        return mapping
 
 
 def latency_mask(obs: Observations, has_latency: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
