@@ -112,8 +112,9 @@ class Runtime:
     def __init__(self, config: Config, clock: Clock) -> None:
         self.config = config
         self.store: Store = build_store(config, build_plans(config))
-        self.registry = self.store.registry
-        assert self.registry is not None
+        registry = self.store.registry
+        assert registry is not None  # build_store numbers series with a registry
+        self.registry = registry
         self.pipeline = Pipeline(config, self.registry)
         self.engine = Engine(config, self.store, clock)
         self.slo_keys = slo_keys(config)

@@ -14,7 +14,15 @@ from slotail.engine.alerts import TOLERANCE, AlertTracker, reaches
 from slotail.engine.budget import DEFAULT_POLICY, StatusPolicy
 from slotail.engine.clock import Clock
 from slotail.engine.release import DEFAULT_RULES, SLOFacts, decide
-from slotail.engine.snapshot import AlertState, Budget, Release, SLOStatus, Snapshot, WindowStats
+from slotail.engine.snapshot import (
+    AlertState,
+    Budget,
+    Release,
+    SLOStatus,
+    Snapshot,
+    WindowStats,
+    series_title,
+)
 from slotail.outcomes import BAD, GOOD
 from slotail.store import Layout, Store
 from slotail.timeutil import US, format_duration, month_seconds, month_start_us
@@ -61,6 +69,10 @@ class Plan:
     rules: tuple[AlertRule, ...]
     policy: StatusPolicy = DEFAULT_POLICY
     labels: tuple[tuple[str, str], ...] = ()  # (group field, value) of a grouped SLO's series
+
+    @property
+    def title(self) -> str:
+        return series_title(self.slo.name, self.labels)
 
 
 def status_policy(config: Config, slo: SLO) -> StatusPolicy:
@@ -249,7 +261,8 @@ class Engine:
                     return None, None
                 return bad / (good + bad) / plan.budget_ratio, good / (good + bad)
 
-            return SLOFacts(status.name, status.budget, lambda s: window(s)[0], lambda s: window(s)[1])
+            burn, sli = (lambda s: window(s)[0]), (lambda s: window(s)[1])
+            return SLOFacts(status.name, status.budget, burn, sli, status.title)
 
         return decide(self.release_rules, [facts(p, s) for p, s in zip(self.plans, slos, strict=True)])
 

@@ -118,8 +118,6 @@ def trend(engine: Engine, plan: Plan, now_us: int, span_s: int = WEEK_S) -> Tren
 def lookback(engine: Engine, now_us: int) -> Mapping[str, SLOLookback]:
     """Every SLO's last day and weekly trend, by name."""
     return {
-        p.slo.name: SLOLookback(
-            p.slo.name, p.budget_ratio, day_slots(engine, p, now_us), trend(engine, p, now_us)
-        )
+        p.title: SLOLookback(p.title, p.budget_ratio, day_slots(engine, p, now_us), trend(engine, p, now_us))
         for p in engine.plans
     }

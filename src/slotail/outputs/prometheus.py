@@ -31,7 +31,7 @@ def _counter(name: str, doc: str, labels: list[str], rows: Iterable[tuple[tuple[
     return _counter_family(name, doc, ((dict(zip(labels, values, strict=True)), v) for values, v in rows))
 
 
-def _counter_family(name: str, doc: str, rows: Rows) -> Metric:
+def _counter_family(name: str, doc: str, rows: Iterable[tuple[dict[str, str], float]]) -> Metric:
     """A counter whose samples may carry different label names (grouped SLOs add theirs)."""
     family = CounterMetricFamily(name, doc)
     for labels, count in rows:
@@ -53,9 +53,14 @@ def _gauge_family(name: str, doc: str, rows: Rows) -> Metric:
     return family
 
 
+def slo_label_pairs(name: str, labels: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """(`slo`, name) and, for a grouped SLO's series, its group labels as Prometheus names them."""
+    return ((n.SLO, name), *((label_name(path), value) for path, value in labels))
+
+
 def series_labels(slo: SLOStatus) -> dict[str, str]:
     """`slo` and, for a grouped SLO's series, its group labels."""
-    return {n.SLO: slo.name, **{label_name(path): value for path, value in slo.labels}}
+    return dict(slo_label_pairs(slo.name, slo.labels))
 
 
 def slo_metrics(snapshot: Snapshot) -> Iterator[Metric]:
