@@ -260,6 +260,7 @@ class Daemon:
         for path in paths:
             if heads[path] and path not in failed:
                 self.ledger.record(Entry(len(heads[path]), digest(heads[path]), EVERYTHING))
+        runtime.engine.sync()  # trackers for the groups the archives registered
         for alert, tracker in runtime.engine.trackers.items():
             if tracker.last_us is None:
                 tracker.restore(backfill.engine.trackers[alert].state())
