@@ -115,3 +115,26 @@ def test_a_reload_keeps_an_unchanged_grouped_slos_groups(tmp_path):
     daemon._reload()
     assert by_region(daemon) == {}
     stop(daemon)
+
+
+def test_checkpoints_written_as_the_store_grows_restore_every_group(tmp_path):
+    """Rows written before later groups appeared (narrower) and after (room not yet used) both restore."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (tmp_path / "slotail.yaml").write_text(config(logs, max_series=10))
+    log = logs / "api.log"
+    clock = ManualClock((T0_S + 100) * US)
+    write(log, T0_S, ["eu"])
+    daemon = start(tmp_path, clock)
+    daemon._poll()
+    daemon._checkpoint(force=True)  # room for 4 series, 3 registered
+    for i, region in enumerate(["us", "ap", "sa", "af"]):
+        write(log, T0_S + 20 * (i + 1), [region, "eu"])  # each in a bucket of its own
+        daemon._poll()
+        daemon._checkpoint(force=True)  # only the changed buckets, ever wider
+    before = by_region(daemon)
+    assert before == {"af": (1, 0), "ap": (1, 0), "eu": (5, 0), "sa": (1, 0), "us": (1, 0)}
+    stop(daemon)
+    daemon = start(tmp_path, clock)
+    assert by_region(daemon) == before
+    stop(daemon)

@@ -108,9 +108,12 @@ def restore_rows(store: Store, keys: list[str], meta: dict[str, Any], rows: Iter
 def _counts(
     row: SlotRow, n_saved: int, n_series: int, old_ids: npt.NDArray[np.int64], new_ids: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]:
-    saved = np.frombuffer(row.counts, np.int64).reshape(n_saved, 3)
+    # A row holds the series the store had room for when it was written: fewer than the keys
+    # (written before a grouped SLO's later groups appeared), or more (room not yet used).
+    saved = np.frombuffer(row.counts, np.int64).reshape(-1, 3)
+    held = old_ids < min(len(saved), n_saved)
     counts = np.zeros((n_series, 3), np.int64)
-    counts[new_ids] = saved[old_ids]
+    counts[new_ids[held]] = saved[old_ids[held]]
     return counts
 
 
