@@ -18,7 +18,7 @@ Int64s = npt.NDArray[np.int64]
 
 
 class Store:
-    """Time-bucketed counters and latency histograms; memory is fixed by the layout and series count."""
+    """Time-bucketed counters and latency histograms; memory is bounded by the layout and series caps."""
 
     def __init__(
         self,
