@@ -11,27 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.sidecar import Sidecar, wait_until
+from tests.sidecar import Sidecar, grouped_config_text, wait_until
 
 pytestmark = pytest.mark.integration
 
 REGIONS = ("eu", "us", "ap", "sa")  # max_series 3: sa folds into overflow
-
-
-def config_text(logs: Path) -> str:
-    return f"""
-sources:
-  - {{name: api, paths: [{json.dumps(str(logs / "*.log"))}], start_at: beginning}}
-timestamp: {{field: ts}}
-slos:
-  - name: by-region
-    objective: 99
-    group_by: [region]
-    max_series: 3
-    sli: {{events: {{event: req}}, bad: {{status: {{gte: 500}}}}}}
-alerts:
-  - {{name: page-fast, severity: page, burn_rate: 14.4, long_window: 1h, short_window: 5m}}
-"""
 
 
 def append(log: Path, truth: Counter[tuple[str, str]], n: int) -> None:
@@ -61,7 +45,7 @@ def test_groups_count_exactly_across_sigterm_and_kill_restarts(tmp_path):
     logs = tmp_path / "logs"
     logs.mkdir()
     config = tmp_path / "slotail.yaml"
-    config.write_text(config_text(logs))
+    config.write_text(grouped_config_text(logs, max_series=3))
     log = logs / "api.log"
     truth: Counter[tuple[str, str]] = Counter()
     sidecar = Sidecar(tmp_path, config)

@@ -12,27 +12,13 @@ from slotail.daemon import Daemon, Options
 from slotail.engine import ManualClock
 from slotail.outputs.prometheus import View, registry_for
 from slotail.timeutil import US
+from tests.sidecar import grouped_config_text
 
 T0_S = 1_790_000_000
 
 
 def config(logs: Path, max_series: int = 2) -> str:
-    return f"""
-sources:
-  - {{name: api, paths: [{json.dumps(str(logs / "*.log"))}], start_at: beginning}}
-timestamp: {{field: ts}}
-slos:
-  - name: by-region
-    objective: 99
-    group_by: [region]
-    max_series: {max_series}
-    sli: {{events: {{event: req}}, bad: {{status: {{gte: 500}}}}}}
-  - name: plain
-    objective: 99
-    sli: {{events: {{event: req}}, bad: {{status: {{gte: 500}}}}}}
-alerts:
-  - {{name: fast, severity: page, burn_rate: 14.4, long_window: 1h, short_window: 5m}}
-"""
+    return grouped_config_text(logs, max_series, plain=True)
 
 
 def write(log: Path, ts_s: int, regions: list[str], status: int = 200) -> None:
@@ -88,7 +74,7 @@ def test_groups_on_metrics_overflow_counted_and_a_restart_keeps_each_groups_coun
     assert 'slotail_sli_events_total{outcome="good",slo="plain"} 4.0' in text
     assert 'slotail_series_overflow_total{slo="by-region"} 1.0' in text
     assert 'slotail_burn_rate{region="us",slo="by-region",window="5m"} 50.0' in text
-    assert 'slotail_alert_active{alert="fast",region="us",severity="page",slo="by-region"} 1.0' in text
+    assert 'slotail_alert_active{alert="page-fast",region="us",severity="page",slo="by-region"} 1.0' in text
     stop(daemon)
 
     write(log, T0_S + 2, ["us", "sa", "eu"])
