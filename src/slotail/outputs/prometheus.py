@@ -113,13 +113,12 @@ def counter_metrics(totals: Totals) -> Iterator[Metric]:
         "SLI events by outcome.",
         ((event_labels(key), count) for key, count in sorted(totals.events.items())),
     )
-    if totals.overflow:  # only with grouped SLOs
-        yield _counter(
-            n.SERIES_OVERFLOW,
-            "Events of a grouped SLO folded into its __overflow__ series (over max_series).",
-            [n.SLO],
-            (((slo,), count) for slo, count in sorted(totals.overflow.items())),
-        )
+    yield _counter(  # samples only for grouped SLOs
+        n.SERIES_OVERFLOW,
+        "Events of a grouped SLO folded into its __overflow__ series (over max_series).",
+        [n.SLO],
+        (((slo,), count) for slo, count in sorted(totals.overflow.items())),
+    )
     yield _counter(
         n.LINES,
         "Log lines by result (parsed includes unmatched).",
