@@ -68,6 +68,25 @@ def config_text(logs: Path, slos: str = AVAILABILITY + LATENCY) -> str:
     )
 
 
+BY_REGION = """
+  - name: by-region
+    objective: 99
+    group_by: [region]
+    max_series: {max_series}
+    sli: {{events: {{event: req}}, bad: {{status: {{gte: 500}}}}}}
+"""
+PLAIN = """
+  - name: plain
+    objective: 99
+    sli: {events: {event: req}, bad: {status: {gte: 500}}}
+"""
+
+
+def grouped_config_text(logs: Path, max_series: int, plain: bool = False) -> str:
+    """`config_text` with an SLO grouped by `region` (and, with `plain`, an ungrouped twin)."""
+    return config_text(logs, BY_REGION.format(max_series=max_series) + (PLAIN if plain else ""))
+
+
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as sock:

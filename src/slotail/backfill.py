@@ -40,6 +40,7 @@ class Diagnostics:
     late: int = 0  # arrived after alert steps covering them were evaluated (still counted)
     too_old: int = 0  # older than the store holds
     after_at: int = 0  # after --at, ignored
+    series_overflow: dict[str, int] = field(default_factory=dict)  # grouped SLO -> events in overflow
     source_errors: list[str] = field(default_factory=list)
     failed_paths: set[str] = field(default_factory=set)
 
@@ -146,10 +147,10 @@ class Backfill:
         self.lateness_us = lateness_s * US
         self.on_progress = on_progress
         self.on_evaluation = on_evaluation
-        self.pipeline = pipeline if pipeline is not None else Pipeline(config)
+        self.store = store if store is not None else build_store(config)
+        self.pipeline = pipeline if pipeline is not None else Pipeline(config, self.store.registry)
         self.workers = Workers(config, workers) if workers > 1 else None
         self.lines = LineStats()
-        self.store = store if store is not None else build_store(config)
         self.counted = np.zeros((self.store.n_series, 3), np.int64)  # kept events by series and outcome
         self.clock = ManualClock()
         self.engine = Engine(config, self.store, self.clock)
@@ -187,12 +188,13 @@ class Backfill:
             at = WallClock().now_us()  # no events at all: report "no data" as of now
         self._evaluate_until(at, final=True)
         self.clock.set(at)
+        self.diagnostics.series_overflow = self.pipeline.registry.overflow_by_slo()
         return BackfillResult(self.engine.snapshot(), self.lines, self.diagnostics, self._first)
 
     def _batches(self, path: str, skip: int) -> Iterator[ObservedBatch]:
         """A file's observed batches: from the worker processes when it suits them, else in-process."""
         if self.workers is not None and self.workers.suits(path, skip):
-            return self.workers.batches(path, self.pipeline.stats)
+            return self.workers.batches(path, self.pipeline.stats, self.pipeline.registry)
         return observed_batches(path, self.pipeline, self.config.store.max_line_bytes, skip)
 
     def _drain(self, waiting: list[Stream]) -> None:
@@ -262,6 +264,10 @@ class Backfill:
             self.diagnostics.late += int(np.count_nonzero(obs.ts_us <= self._evaluated))
         kept = self.store.add(obs)
         self.diagnostics.too_old += int(len(kept) - np.count_nonzero(kept))
+        if len(self.counted) < self.store.n_series:  # new group series
+            grown = np.zeros((self.store.n_series, 3), np.int64)
+            grown[: len(self.counted)] = self.counted
+            self.counted = grown
         flat = obs.series[kept].astype(np.int64) * 3 + obs.outcome[kept]
         self.counted += np.bincount(flat, minlength=self.counted.size).reshape(self.counted.shape)
 

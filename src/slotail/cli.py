@@ -243,7 +243,7 @@ def _diagnostics(result: BackfillResult) -> dict[str, Any]:
         "too_old": d.too_old,
         "after_evaluated_at": d.after_at,
         "source_errors": d.source_errors,
-    }
+    } | ({"series_overflow": d.series_overflow} if d.series_overflow else {})
 
 
 @cli.command()

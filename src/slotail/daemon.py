@@ -25,11 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+import orjson
 from aiohttp import web
 
 from slotail import names as n
 from slotail.backfill import Backfill
 from slotail.classify import Observations
+from slotail.classify.series import SeriesRegistry
 from slotail.config import Config, load_config
 from slotail.engine import Engine, WallClock
 from slotail.engine.clock import Clock
@@ -73,15 +76,28 @@ class Options:
     web_config: Path | None = None  # TLS and basic auth (Prometheus web-config.yml format)
 
 
-def series_keys(config: Config) -> list[str]:
-    """A key per SLO series that changes when what the series counts changes."""
+def slo_keys(config: Config) -> list[str]:
+    """A key per SLO that changes when what its series count changes."""
     keys = []
     for slo in config.slos:
         parts: tuple[object, ...] = (slo.sli, config.timestamp, config.store.bucket)
+        if slo.group_by:
+            parts = (*parts, tuple(slo.group_by), slo.max_series)
         maintenance = config.maintenance_for(slo)
         definition = repr((*parts, maintenance) if maintenance else parts).encode()
         keys.append(f"{slo.name}:{hashlib.blake2b(definition, digest_size=8).hexdigest()}")
     return keys
+
+
+def series_keys(config: Config, registry: SeriesRegistry | None = None) -> list[str]:
+    """A key per series: its SLO's key, then (for a grouped SLO's series) its labels as JSON."""
+    keys = slo_keys(config)
+    if registry is None or not registry.grouped:
+        return keys
+    return [
+        keys[slo] + ("/" + orjson.dumps(labels).decode() if registry.slos[slo].group_by else "")
+        for slo, labels in zip(registry.slo_of, registry.labels, strict=True)
+    ]
 
 
 class ListenError(SlotailError):
@@ -95,13 +111,46 @@ class Runtime:
 
     def __init__(self, config: Config, clock: Clock) -> None:
         self.config = config
-        self.pipeline = Pipeline(config)
         self.store: Store = build_store(config, build_plans(config))
+        registry = self.store.registry
+        assert registry is not None  # build_store numbers series with a registry
+        self.registry = registry
+        self.pipeline = Pipeline(config, self.registry)
         self.engine = Engine(config, self.store, clock)
-        self.keys = series_keys(config)
+        self.slo_keys = slo_keys(config)
         self.names = [slo.name for slo in config.slos]
         # How far back of the wall clock the store holds events: older ones no window can read.
         self.holds_us = (max(t.span_s for t in self.store.layout.tiers) - AHEAD_S) * US
+
+    @property
+    def keys(self) -> list[str]:
+        """Every series' key, in series order (grouped SLOs add series as their tuples appear)."""
+        return series_keys(self.config, self.registry)
+
+    def restore_groups(self, groups: list[dict[str, Any]], saved_keys: list[str]) -> None:
+        """Register the saved group tuples of SLOs whose definition is unchanged, in their old order."""
+        saved = {key.split("/", 1)[0] for key in saved_keys}  # SLO keys hold no "/": names nor hex do
+        same = [slo.name for slo, key in zip(self.config.slos, self.slo_keys, strict=True) if key in saved]
+        self.registry.restore(groups, same)
+        self.store.reserve(len(self.registry))
+        self.engine.sync()
+
+    def declare(self, totals: Totals) -> None:
+        """Counters at 0 from the start: events of ungrouped SLOs (a group's appear with it), overflow."""
+        slos = self.config.slos
+        totals.declare([slo.name for slo in slos if not slo.group_by])
+        for slo in slos:
+            if slo.group_by:
+                totals.overflow[slo.name] += 0
+
+    def count(self, totals: Totals, counts: npt.NDArray[np.int64]) -> None:
+        """Add events by series and outcome (rows by series id) to `totals`, each under its labels."""
+        registry = self.registry
+        for sid in np.flatnonzero(counts[: len(registry)].any(axis=1)).tolist():
+            slo = registry.slo_of[sid]
+            totals.add_events(self.names[slo], counts[sid].tolist(), registry.label_pairs(sid))
+            if sid == slo and registry.slos[slo].group_by:
+                totals.overflow[self.names[slo]] += int(counts[sid].sum())
 
     def alert_states(self) -> dict[str, Any]:
         return {
@@ -117,6 +166,7 @@ class Runtime:
 
     def adopt(self, old: Runtime) -> int:
         """Take over the state of `old`'s unchanged SLOs; returns how many kept their state."""
+        self.restore_groups(old.registry.state(), old.keys)
         kept = copy_state(old.store, old.keys, self.store, self.keys)
         self.restore_alerts(old.alert_states())
         return kept
@@ -170,13 +220,14 @@ class Daemon:
             checkpoint = None
         resume = None
         if checkpoint is not None:
+            self.runtime.restore_groups(checkpoint.meta.get("groups", []), checkpoint.meta.get("keys", []))
             kept = restore_rows(self.runtime.store, self.runtime.keys, checkpoint.meta, checkpoint.rows)
             self.totals = Totals.from_json(checkpoint.extra.get("totals", {}))
             self.runtime.restore_alerts(checkpoint.extra.get("alerts", {}))
             self.ledger = Ledger.from_json(checkpoint.extra.get("ledger", []))
             resume = checkpoint.positions
             logger.info("restored checkpoint", extra={"series": kept, "files": len(resume)})
-        self.totals.declare(self.runtime.names)
+        self.runtime.declare(self.totals)
         self.tailer = self._tailer(resume)
         globs = [*self.options.backfill, *(g for s in self.runtime.config.sources for g in s.backfill)]
         if globs:
@@ -204,12 +255,12 @@ class Daemon:
         backfill = Backfill(runtime.config, store=runtime.store, pipeline=runtime.pipeline)
         result = backfill.run(paths, skip)
         self.totals.add_lines("backfill", result.lines)
-        for sid, name in enumerate(runtime.names):
-            self.totals.add_events(name, backfill.counted[sid].tolist())
+        runtime.count(self.totals, backfill.counted)
         failed = result.diagnostics.failed_paths
         for path in paths:
             if heads[path] and path not in failed:
                 self.ledger.record(Entry(len(heads[path]), digest(heads[path]), EVERYTHING))
+        runtime.engine.sync()  # trackers for the groups the archives registered
         for alert, tracker in runtime.engine.trackers.items():
             if tracker.last_us is None:
                 tracker.restore(backfill.engine.trackers[alert].state())
@@ -388,11 +439,9 @@ class Daemon:
         if not len(obs):
             return
         self.newest_us = max(self.newest_us, int(obs.ts_us.max()))
-        flat = np.bincount(
-            obs.series.astype(np.int64) * 3 + obs.outcome, minlength=3 * len(self.runtime.names)
-        )
-        for sid, name in enumerate(self.runtime.names):
-            self.totals.add_events(name, flat[3 * sid : 3 * sid + 3].tolist())
+        n_series = self.runtime.store.n_series
+        flat = np.bincount(obs.series.astype(np.int64) * 3 + obs.outcome, minlength=3 * n_series)
+        self.runtime.count(self.totals, flat.reshape(-1, 3))
 
     # ---- ticking, checkpoints, publishing -------------------------------------------------------
 
@@ -503,7 +552,7 @@ class Daemon:
         if config.alertmanager != self.runtime.config.alertmanager:
             self.pusher = self._pusher(config)
         self.runtime = fresh
-        self.totals.declare(fresh.names)
+        fresh.declare(self.totals)
         self._dirty = self._full_checkpoint = True
         self._tick()
         logger.info("reloaded config", extra={"slos": len(config.slos), "kept_state": kept})

@@ -26,6 +26,7 @@ ALERTMANAGER_ERRORS = "slotail_alertmanager_push_errors"
 TICK_DURATION = "slotail_tick_duration_seconds"
 FILES_OPEN = "slotail_files_open"
 STORE_BYTES = "slotail_store_bytes"
+SERIES_OVERFLOW = "slotail_series_overflow"  # grouped SLOs: events folded into overflow
 BUILD_INFO = "slotail_build_info"
 
 # Labels.

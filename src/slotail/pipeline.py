@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from slotail.classify import Classifier, Observations
 from slotail.classify.maintenance import Maintenance
+from slotail.classify.series import SeriesRegistry
 from slotail.config import Config
 from slotail.parse import Parser
 from slotail.sources.archive import RawBatch, read_batches
@@ -44,16 +45,17 @@ def parser_for(config: Config) -> Parser:
 class Pipeline:
     """Parses and classifies batches of raw lines, counting every line once."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, registry: SeriesRegistry | None = None) -> None:
         self.parser = parser_for(config)
-        self.classifier = Classifier(config)
+        self.classifier = Classifier(config, registry=registry)
+        self.registry = self.classifier.registry
         self.maintenance = Maintenance(config)
         self.stats = LineStats()
 
     def observe(self, raw: RawBatch) -> tuple[Observations, LineStats]:
         """Observations of a batch, and its line counts (also added to `stats`)."""
         parsed = self.parser.parse(raw.lines, raw.too_long)
-        observations = self.maintenance.apply(self.classifier.classify(parsed))
+        observations = self.maintenance.apply(self.classifier.classify(parsed), self.registry)
         batch = LineStats(parsed.parsed, observations.unmatched, parsed.invalid)
         self.stats.merge(batch)
         return observations, batch

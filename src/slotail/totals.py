@@ -9,17 +9,20 @@ from typing import Any
 from slotail.outcomes import NAMES
 from slotail.pipeline import LineStats
 
+EventKey = tuple[str, ...]  # (slo, outcome), then a grouped series' (field, value) pairs
+
 
 @dataclass
 class Totals:
     """Counts since the state directory was created."""
 
-    events: Counter[tuple[str, str]] = field(default_factory=Counter)  # (slo, outcome)
+    events: Counter[EventKey] = field(default_factory=Counter)
     lines: Counter[tuple[str, str]] = field(default_factory=Counter)  # (source, parsed|invalid|unmatched)
     invalid: Counter[tuple[str, str]] = field(default_factory=Counter)  # (source, reason)
     dropped: Counter[str] = field(default_factory=Counter)  # reason: future | too_old
     health: Counter[str] = field(default_factory=Counter)  # bytes_read, rotations, truncations, late, ...
     source_errors: Counter[str] = field(default_factory=Counter)  # reason: permission_denied, vanished, ...
+    overflow: Counter[str] = field(default_factory=Counter)  # grouped slo: events folded into overflow
 
     def add_lines(self, source: str, stats: LineStats) -> None:
         self.lines[(source, "parsed")] += stats.parsed
@@ -34,10 +37,11 @@ class Totals:
             for outcome in NAMES:
                 self.events[(slo, outcome)] += 0
 
-    def add_events(self, slo: str, counts: list[int]) -> None:
+    def add_events(self, slo: str, counts: list[int], labels: tuple[tuple[str, str], ...] = ()) -> None:
+        pairs = tuple(part for pair in labels for part in pair)
         for outcome, count in zip(NAMES, counts, strict=True):
             if count:
-                self.events[(slo, outcome)] += count
+                self.events[(slo, outcome, *pairs)] += count
 
     def line_stats(self) -> LineStats:
         """Lines over every source, as the JSON document reports them."""
@@ -56,6 +60,7 @@ class Totals:
             Counter(self.dropped),
             Counter(self.health),
             Counter(self.source_errors),
+            Counter(self.overflow),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -66,15 +71,17 @@ class Totals:
             "dropped": dict(self.dropped),
             "health": dict(self.health),
             "source_errors": dict(self.source_errors),
+            "overflow": dict(self.overflow),
         }
 
     @staticmethod
     def from_json(doc: dict[str, Any]) -> Totals:
         return Totals(
-            Counter({(a, b): n for a, b, n in doc.get("events", [])}),
+            Counter({tuple(row[:-1]): row[-1] for row in doc.get("events", [])}),
             Counter({(a, b): n for a, b, n in doc.get("lines", [])}),
             Counter({(a, b): n for a, b, n in doc.get("invalid", [])}),
             Counter(doc.get("dropped", {})),
             Counter(doc.get("health", {})),
             Counter(doc.get("source_errors", {})),
+            Counter(doc.get("overflow", {})),
         )

@@ -20,7 +20,10 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
+
 from slotail.classify import Observations
+from slotail.classify.series import Labels, SeriesRegistry
 from slotail.config import Config
 from slotail.errors import SourceError
 from slotail.pipeline import LineStats, ObservedBatch, Pipeline
@@ -46,6 +49,7 @@ class Part:
     batch: int
     observations: Observations
     lines: LineStats
+    groups: dict[int, list[Labels]]  # grouped SLO -> the group tuples of its observations, in order
 
 
 def cut_blocks(path: str, size: int, block_bytes: int = BLOCK_BYTES) -> list[Block]:
@@ -83,9 +87,10 @@ _MAX_LINE = 0
 
 
 def _start(config: Config) -> None:
-    """Worker process start-up: its own pipeline."""
+    """Worker process start-up: its own pipeline, leaving group series for the parent to number."""
     global _PIPELINE, _MAX_LINE
     _PIPELINE, _MAX_LINE = Pipeline(config), config.store.max_line_bytes
+    _PIPELINE.classifier.defer = True
 
 
 def _read(path: str, block: Block) -> bytes:
@@ -113,7 +118,7 @@ def _observe(path: str, block: Block, first_line: int) -> list[Part]:
         batch = (first_line + i) // BATCH_LINES
         end = min(len(lines), (batch + 1) * BATCH_LINES - first_line)
         obs, stats = _PIPELINE.observe(RawBatch(path, lines[i:end], too_long if not parts else 0, block.end))
-        parts.append(Part(batch, obs, stats))
+        parts.append(Part(batch, obs, stats, _PIPELINE.classifier.deferred))
         i = end
     return parts
 
@@ -144,15 +149,16 @@ class Workers:
             return False
         return size >= MIN_BLOCKS * self.block_bytes and detect(content_head(path, 4)) == "plain"
 
-    def batches(self, path: str, stats: LineStats) -> Iterator[ObservedBatch]:
-        """A plain file's batches, observed by the workers, in order; line counts also go to `stats`."""
+    def batches(self, path: str, stats: LineStats, registry: SeriesRegistry) -> Iterator[ObservedBatch]:
+        """A plain file's batches, observed by the workers, in order; line counts also go to `stats`,
+        group tuples to `registry` (batch by batch, as one process would place them)."""
         try:
             blocks = cut_blocks(path, os.path.getsize(path), self.block_bytes)
             counts = list(self._executor().map(_count, [path] * len(blocks), blocks))
         except OSError as exc:
             raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
         firsts = [sum(counts[:i]) for i in range(len(counts))]
-        yield from _joined(self._parts(path, blocks, firsts), stats)
+        yield from _joined(self._parts(path, blocks, firsts), stats, registry)
 
     def _parts(self, path: str, blocks: list[Block], firsts: list[int]) -> Iterator[tuple[Part, int]]:
         """Every block's parts, with the block's end offset; a few blocks in flight at a time."""
@@ -187,23 +193,30 @@ def _results(future: Future[list[Part]], end: int) -> Iterator[tuple[Part, int]]
         yield part, end
 
 
-def _joined(parts: Iterator[tuple[Part, int]], stats: LineStats) -> Iterator[ObservedBatch]:
+def _joined(
+    parts: Iterator[tuple[Part, int]], stats: LineStats, registry: SeriesRegistry
+) -> Iterator[ObservedBatch]:
     """Consecutive parts of the same batch joined into one observed batch."""
     group: list[Part] = []
     offset = 0
     for part, end in parts:
         if group and part.batch != group[0].batch:
-            yield _join(group, offset, stats)
+            yield _join(group, offset, stats, registry)
             group = []
         group.append(part)
         offset = end
     if group:
-        yield _join(group, offset, stats)
+        yield _join(group, offset, stats, registry)
 
 
-def _join(group: list[Part], offset: int, stats: LineStats) -> ObservedBatch:
+def _join(group: list[Part], offset: int, stats: LineStats, registry: SeriesRegistry) -> ObservedBatch:
     lines = LineStats()
     for part in group:
         lines.merge(part.lines)
     stats.merge(lines)
-    return ObservedBatch(Observations.concat([p.observations for p in group]), lines, offset)
+    obs = Observations.concat([p.observations for p in group])
+    for slo in registry.grouped:  # in the order `Classifier.classify` places them
+        tuples = [labels for part in group for labels in part.groups.get(slo, [])]
+        if tuples:
+            obs.series[np.flatnonzero(obs.series == slo)] = registry.place(slo, tuples)
+    return ObservedBatch(obs, lines, offset)

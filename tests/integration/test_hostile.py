@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.rss import peak_mib, run_measured
 from tests.sidecar import MAX_LINE, OUTCOMES, REQUESTS, Sidecar, config_text, outcomes, wait_until
 
 pytestmark = pytest.mark.integration
@@ -194,26 +194,11 @@ def hostile(tmp_path: Path) -> Iterator[tuple[Path, Path, Ground]]:
     yield logs, config, ground
 
 
-# getrusage(RUSAGE_CHILDREN) in a fresh interpreter: the peak RSS of that one child, in KiB on Linux.
-MEASURE = (
-    "import resource, subprocess, sys\n"
-    "proc = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
-    "sys.stdout.buffer.write(proc.stdout)\n"
-    "sys.stderr.buffer.write(proc.stderr)\n"
-    "print(f'peak_rss_kib={resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}', file=sys.stderr)\n"
-    "sys.exit(proc.returncode)\n"
-)
-
-
 def test_hostile_lines_in_backfill_are_counted_by_reason_and_the_rest_stay_exact(hostile):
     """Backfill of 60k lines with 120 hostile ones: exit 0, exact counts, every reason right, RSS bounded."""
     logs, config, ground = hostile
     cmd = [sys.executable, "-m", "slotail", "backfill", "--config", str(config), "--format", "json"]
-    proc = subprocess.run(
-        [sys.executable, "-c", MEASURE, *cmd, "--no-progress", str(logs / "api.log")],
-        capture_output=True,
-        timeout=120,
-    )
+    proc = run_measured([*cmd, "--no-progress", str(logs / "api.log")], timeout=120)
     stderr = proc.stderr.decode(errors="replace")
     assert proc.returncode == 0, stderr
     assert "Traceback" not in stderr, stderr
@@ -224,8 +209,8 @@ def test_hostile_lines_in_backfill_are_counted_by_reason_and_the_rest_stay_exact
     assert invalid + ground.parsed == LINES and invalid >= LINES // EVERY - 3 * len(HOSTILE)
     assert report["lines"] == {"read": LINES, "parsed": ground.parsed, "invalid": invalid, "unmatched": 0}
     assert {s["name"]: s["events"] for s in report["slos"]} == ground.expected_events()
-    peak_mib = int(stderr.rsplit("peak_rss_kib=", 1)[1].split()[0]) / 1024
-    assert peak_mib <= PEAK_RSS_MIB, f"peak RSS {peak_mib:.0f} MiB"
+    peak = peak_mib(proc)
+    assert peak <= PEAK_RSS_MIB, f"peak RSS {peak:.0f} MiB"
 
 
 def test_hostile_lines_through_the_live_sidecar_are_counted_by_reason_and_the_rest_stay_exact(

@@ -37,6 +37,15 @@ def test_the_fast_page_fires_for_a_10_minute_outage_and_not_for_a_2_minute_blip(
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_a_grouped_slo_pages_per_group_fleet_wide(tmp_path):
+    """promtool unit tests (tests/promtool/grouped_page_test.yaml): sums keep `region`, one region pages."""
+    promtool = require("promtool", "prometheus")
+    generate_rules(ROOT / "tests" / "promtool" / "grouped.yaml", tmp_path / "rules.yaml")
+    test = shutil.copy(ROOT / "tests" / "promtool" / "grouped_page_test.yaml", tmp_path)
+    proc = subprocess.run([promtool, "test", "rules", str(test)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_burn_alerts_carry_exactly_slo_alert_and_severity(tmp_path):
     """Every SLOErrorBudgetBurn rule has exactly the labels slo, alert, severity and the annotations."""
     import yaml

@@ -39,8 +39,9 @@ def backfill(tmp_path: Path, config: str, lines: list[dict[str, Any]], at_us: in
     return run_backfill(EXAMPLES / config, [log], "--at", oracle.iso(at_us))
 
 
-def slo(doc: dict[str, Any], name: str) -> dict[str, Any]:
-    return next(s for s in doc["slos"] if s["name"] == name)
+def slo(doc: dict[str, Any], name: str, **labels: str) -> dict[str, Any]:
+    """The SLO named, or (given labels) its series with exactly those group labels."""
+    return next(s for s in doc["slos"] if s["name"] == name and s.get("labels", {}) == labels)
 
 
 def active(doc: dict[str, Any], name: str) -> set[str]:
@@ -189,8 +190,8 @@ def test_avalo_more_than_ten_wallet_failures_in_ten_minutes_is_p0(tmp_path, fail
     assert spend["events"]["excluded"] == excluded
 
 
-def test_avalo_regions_are_separate_slos_and_the_budget_policy_names_the_state(tmp_path):
-    """An EU outage spends the EU core budget only; the status comes from 6.3's bands."""
+def test_avalo_regions_are_separate_series_and_the_budget_policy_names_the_state(tmp_path):
+    """An EU outage spends the EU core budget only (a series per region); 6.3's bands name the status."""
     lines = []
     for region in ("eu", "us"):  # eu: 7 failures of 10,000 spend 70% of its 99.9% budget
         for t, i in spread(T0, 1440, 10_000):
@@ -207,12 +208,16 @@ def test_avalo_regions_are_separate_slos_and_the_budget_policy_names_the_state(t
                 }
             )
     doc = backfill(tmp_path, "avalo.yaml", lines, T0 + 1440 * MIN)
-    eu, us = slo(doc, "core-api-eu"), slo(doc, "core-api-us")
+    eu, us = slo(doc, "core-api", region="eu"), slo(doc, "core-api", region="us")
+    assert [s.get("labels") for s in doc["slos"] if s["name"] == "core-api"] == [
+        {"region": "eu"},
+        {"region": "us"},
+    ]
     assert eu["events"]["bad"] == 7 and us["events"]["bad"] == 0
     assert eu["error_budget"]["remaining_ratio"] == pytest.approx(1 - 7 / (0.001 * 10_000))
     assert eu["status"] == "increased-rigor"  # 30% left: between 25% and 50%
     assert us["status"] == "normal-velocity"
-    assert doc["release"] == {"decision": "INCREASED-RIGOR", "reason": "", "slos": ["core-api-eu"]}
+    assert doc["release"] == {"decision": "INCREASED-RIGOR", "reason": "", "slos": ["core-api{region=eu}"]}
 
 
 # ---- seed 003: Enterprise --------------------------------------------------------------------------

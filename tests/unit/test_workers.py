@@ -27,9 +27,21 @@ def awkward_log() -> bytes:
     return b"\n".join(body)  # and no newline after the last line
 
 
+# A grouped latency SLO whose cap is reached: workers must number groups and fold overflow as one process.
+GROUPED = """  - name: by-path-status
+    objective: 95
+    group_by: [path, status]
+    max_series: 3
+    sli:
+      events: {event: req}
+      latency: {field: ms, unit: ms, threshold: 300, percentiles: [50, 99]}
+alerts: google-30d"""
+
+
 def backfill_json(tmp_path: Path, log: Path, workers: int) -> bytes:
     config = tmp_path / "slotail.yaml"
-    config.write_text(CONFIG.replace("store: {bucket: 10s}", "store: {bucket: 10s, max_line_bytes: 256}"))
+    text = CONFIG.replace("store: {bucket: 10s}", "store: {bucket: 10s, max_line_bytes: 256}")
+    config.write_text(text.replace("alerts: google-30d", GROUPED))
     # In-process (CliRunner), not tests.golden.run_backfill's subprocess: the block size is patched here.
     flags = ["--format", "json", "--no-progress", "--workers", str(workers)]
     result = CliRunner().invoke(cli, ["backfill", "--config", str(config), *flags, str(log)])
@@ -55,6 +67,7 @@ def test_parallel_backfill_json_is_identical_to_one_process(tmp_path: Path, monk
     assert used == [True]  # the second run did go through the worker processes
     assert two == one
     assert b'"late": 0,' not in one and b'"too_long": ' in one  # the awkward lines were there
+    assert b'"__overflow__"' in one and b'"series_overflow": {' in one  # and groups beyond the cap
 
 
 @settings(max_examples=200, deadline=None)

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slotail.classify.match import Predicate, compile_expr
+from slotail.classify.series import Labels, SeriesRegistry
 from slotail.config.expr import fields_read
 from slotail.config.model import SLO, Config, LatencySpec, SLIKind
 from slotail.outcomes import BAD, EXCLUDED, GOOD
@@ -256,14 +257,19 @@ class KeyClasses:
 
 
 class Classifier:
-    """Applies every SLO's compiled rule to each parsed object; series i is `config.slos[i]`.
+    """Applies every SLO's compiled rule to each parsed object; series as `registry` numbers them.
 
     Lines are classified by key, the values of the fields the match expressions
     read: each distinct key is evaluated once and cached (up to `cache_size`
     keys); latencies are then compared with thresholds in numpy.
     """
 
-    def __init__(self, config: Config, cache_size: int = 1 << 14) -> None:
+    def __init__(
+        self, config: Config, cache_size: int = 1 << 14, registry: SeriesRegistry | None = None
+    ) -> None:
+        self.registry = registry if registry is not None else SeriesRegistry(config.slos)
+        self.defer = False  # leave grouped observations on their SLO's series, tuples in `deferred`
+        self.deferred: dict[int, list[Labels]] = {}  # the last batch's group tuples, by grouped SLO
         self.rules = [(i, compile_rule(slo)) for i, slo in enumerate(config.slos)]
         self.decisions = [compile_decision(slo) for slo in config.slos]
         self.latency_fields: dict[str, dict[int, LatencySpec]] = {}
@@ -291,6 +297,15 @@ class Classifier:
             order = np.argsort(line, kind="stable")
             line, sid, outcome, latency = line[order], sid[order], outcome[order], latency[order]
             unmatched += missed
+        self.deferred = {}
+        for slo in self.registry.grouped:
+            mine = np.flatnonzero(sid == slo)
+            if len(mine):
+                tuples = self.registry.tuples(slo, batch.events, line[mine])
+                if self.defer:  # a worker: the parent places them, in the one-process order
+                    self.deferred[slo] = tuples
+                else:
+                    sid[mine] = self.registry.place(slo, tuples)
         ts = np.array(batch.ts_us, np.int64)
         return Observations(sid.astype(np.int32), ts[line], outcome.astype(np.int8), latency, unmatched)
 

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slotail.classify.classifier import Observations
+from slotail.classify.series import SeriesRegistry
 from slotail.config.model import WEEKDAYS, Config, MaintenanceSpec
 from slotail.outcomes import EXCLUDED
 from slotail.timeutil import US
@@ -74,14 +75,15 @@ class Maintenance:
             covered = np.array([spec.slos is None or slo.name in spec.slos for slo in config.slos])
             self.windows.append((spec, covered))
 
-    def apply(self, obs: Observations) -> Observations:
+    def apply(self, obs: Observations, registry: SeriesRegistry | None = None) -> Observations:
         """The observations with those inside a window of their SLO turned to excluded."""
         if not self.windows or not len(obs):
             return obs
         lo, hi = int(obs.ts_us.min()), int(obs.ts_us.max())
         inside = np.zeros(len(obs), bool)
+        slos = obs.series if registry is None or not registry.grouped else registry.slo_index()[obs.series]
         for spec, covered in self.windows:
-            mine = covered[obs.series]
+            mine = covered[slos]
             for start, end in occurrences(spec, lo, hi):
                 inside |= mine & (obs.ts_us >= start) & (obs.ts_us < end)
         if not inside.any():

@@ -33,6 +33,17 @@ def _name(raw: object) -> str:
 
 
 Name = Annotated[str, BeforeValidator(_name)]
+FIELD_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+RESERVED_LABELS = frozenset(
+    {"slo", "outcome", "window", "alert", "severity", "quantile", "le", "job", "instance", "source", "result"}
+)
+
+
+def label_name(path: str) -> str:
+    """A group field's Prometheus label name: `user.region` -> `user_region`."""
+    return path.replace(".", "_")
+
+
 DEFAULT_PERIOD_S = 30 * 86400
 MONTH_NOMINAL_S = 30 * 86400  # a calendar month's length for deriving alert factors
 
@@ -419,6 +430,26 @@ class SLO(Strict):
     sli: SLISpec
     alerts: AlertsField = None
     budget_policy: StatusLevels | None = None
+    group_by: list[str] = Field(default_factory=list)  # dotted paths; a series per distinct tuple
+    max_series: int = Field(default=1000, ge=1)  # distinct tuples kept; later ones fold into overflow
+
+    @field_validator("group_by")
+    @classmethod
+    def _group_fields(cls, paths: list[str]) -> list[str]:
+        labels = [label_name(p) for p in paths]
+        for path, label in zip(paths, labels, strict=True):
+            if not FIELD_PATH.fullmatch(path):
+                raise ValueError(f"expected dotted field paths of letters, digits and _; got {path!r}")
+            if label in RESERVED_LABELS:
+                raise ValueError(f"{path!r} would be the label {label!r}, which slotail's metrics use")
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"expected distinct fields (as labels: {labels}); got {paths}")
+        return paths
+
+    @property
+    def group_labels(self) -> tuple[str, ...]:
+        """The Prometheus label name of each `group_by` field (dots become _)."""
+        return tuple(label_name(p) for p in self.group_by)
 
     @field_validator("objective")
     @classmethod

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 
+from slotail.classify.series import SeriesRegistry
 from slotail.config.model import SLO, AlertKind, AlertRule, Config, Period, SLIKind
 from slotail.engine.alerts import TOLERANCE, AlertTracker, reaches
 from slotail.engine.budget import DEFAULT_POLICY, StatusPolicy
 from slotail.engine.clock import Clock
 from slotail.engine.release import DEFAULT_RULES, SLOFacts, decide
-from slotail.engine.snapshot import AlertState, Budget, Release, SLOStatus, Snapshot, WindowStats
+from slotail.engine.snapshot import (
+    AlertState,
+    Budget,
+    Release,
+    SLOStatus,
+    Snapshot,
+    WindowStats,
+    series_title,
+)
 from slotail.outcomes import BAD, GOOD
 from slotail.store import Layout, Store
 from slotail.timeutil import US, format_duration, month_seconds, month_start_us
@@ -59,6 +68,11 @@ class Plan:
     windows: tuple[Window, ...]  # alert windows and the period, shortest first
     rules: tuple[AlertRule, ...]
     policy: StatusPolicy = DEFAULT_POLICY
+    labels: tuple[tuple[str, str], ...] = ()  # (group field, value) of a grouped SLO's series
+
+    @property
+    def title(self) -> str:
+        return series_title(self.slo.name, self.labels)
 
 
 def status_policy(config: Config, slo: SLO) -> StatusPolicy:
@@ -100,13 +114,13 @@ def build_plans(config: Config) -> list[Plan]:
 
 
 def build_store(config: Config, plans: list[Plan] | None = None) -> Store:
-    """A store laid out for every window the config's SLOs read."""
+    """A store laid out for every window the config's SLOs read, its series numbered by a registry."""
     plans = plans if plans is not None else build_plans(config)
     seconds = {w.seconds for p in plans for w in p.windows if w.seconds is not None} | release_windows(config)
     month = any(p.period.seconds is None for p in plans)
     layout = Layout.for_windows(config.store.bucket, seconds, month=month)
     latency = [p.sid for p in plans if p.slo.sli.kind is SLIKind.LATENCY]
-    return Store(layout, len(plans), latency)
+    return Store(layout, len(plans), latency, SeriesRegistry(config.slos))
 
 
 def burn_rates(good: Int64s, bad: Int64s, budget_ratio: float | Floats) -> tuple[Floats, Floats]:
@@ -128,12 +142,27 @@ class Engine:
         self.config = config
         self.store = store
         self.clock = clock
-        self.plans = build_plans(config)
+        self.registry = store.registry if store.registry is not None else SeriesRegistry(config.slos)
+        self.per_slo = build_plans(config)
+        self.series: list[Plan] = []  # every series' plan, by series id
+        self.plans: list[Plan] = []  # the series outputs show, in order (SLO, then group labels)
         self.release_rules = tuple(config.release_policy or DEFAULT_RULES)
-        self.trackers = {(p.sid, r.name): AlertTracker(r) for p in self.plans for r in p.rules}
-        self._budget_ratios = np.ones(store.n_series)  # by series (series without a plan divide by 1)
-        for plan in self.plans:
-            self._budget_ratios[plan.sid] = plan.budget_ratio
+        self.trackers: dict[tuple[int, str], AlertTracker] = {}
+        self._budget_ratios = np.ones(0)  # by series (series without a plan divide by 1)
+        self.sync()
+
+    def sync(self) -> None:
+        """Plans and alert trackers for series registered since the last call; the shown plans again."""
+        registry = self.registry
+        for sid in range(len(self.series), len(registry)):
+            plan = replace(self.per_slo[registry.slo_of[sid]], sid=sid, labels=registry.label_pairs(sid))
+            self.series.append(plan)
+            self.trackers.update({(sid, r.name): AlertTracker(r) for r in plan.rules})
+        if len(self._budget_ratios) != self.store.n_series:
+            ratios = np.ones(self.store.n_series)
+            ratios[: len(self.series)] = [p.budget_ratio for p in self.series]
+            self._budget_ratios = ratios
+        self.plans = [self.series[sid] for slo in range(len(self.per_slo)) for sid in registry.visible(slo)]
 
     def _tier(self, window: Window) -> int:
         layout = self.store.layout
@@ -197,8 +226,9 @@ class Engine:
                 met &= reaches(burn(plan, rule.short_s)[0], rule.factor)
             return met
 
+        self.sync()
         if len(times_us):
-            for plan in self.plans:
+            for plan in self.series:
                 for rule in plan.rules:
                     tracker = self.trackers[(plan.sid, rule.name)]
                     active[(plan.sid, rule.name)] = tracker.observe(times_us, condition(plan, rule))
@@ -213,6 +243,7 @@ class Engine:
 
     def snapshot(self) -> Snapshot:
         """Every SLO's state at the clock's now."""
+        self.sync()
         now = self.clock.now_us()
         at = np.array([now], np.int64)
         windows = {w for p in self.plans for w in p.windows}  # each read once, for every series
@@ -230,7 +261,8 @@ class Engine:
                     return None, None
                 return bad / (good + bad) / plan.budget_ratio, good / (good + bad)
 
-            return SLOFacts(status.name, status.budget, lambda s: window(s)[0], lambda s: window(s)[1])
+            burn, sli = (lambda s: window(s)[0]), (lambda s: window(s)[1])
+            return SLOFacts(status.name, status.budget, burn, sli, status.title)
 
         return decide(self.release_rules, [facts(p, s) for p, s in zip(self.plans, slos, strict=True)])
 
@@ -241,6 +273,7 @@ class Engine:
         latency = plan.slo.sli.latency
         return SLOStatus(
             name=plan.slo.name,
+            labels=plan.labels,
             objective=plan.slo.target,
             period=plan.period.label,
             good=good,

@@ -36,6 +36,7 @@ class SLOFacts:
     budget: Budget
     burn: Callable[[int], float | None]  # window seconds -> burn rate (None: no events)
     sli: Callable[[int], float | None]  # window seconds -> SLI ratio
+    title: str = ""  # a grouped SLO's series as reports name it (the name when empty)
 
 
 def _holds(condition: ReleaseCondition, slo: SLOFacts) -> bool:
@@ -62,7 +63,7 @@ def decide(rules: tuple[ReleaseRule, ...], slos: list[SLOFacts]) -> Release:
         if rule.when is None:
             return Release(rule.decision, rule.reason, ())
         chosen = [s for s in slos if rule.when.slos is None or s.name in rule.when.slos]
-        met = tuple(s.name for s in chosen if _holds(rule.when, s))
+        met = tuple(s.title or s.name for s in chosen if _holds(rule.when, s))
         if met:
             return Release(rule.decision, rule.reason, met)
     return Release("NORMAL", "", ())  # unreachable for a validated config: its last rule has no `when`

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def series_title(name: str, labels: tuple[tuple[str, str], ...]) -> str:
+    """How people and reports name a series: the SLO's name, then a grouped series' labels."""
+    return name if not labels else name + "{" + ",".join(f"{k}={v}" for k, v in labels) + "}"
+
+
 @dataclass(frozen=True)
 class WindowStats:
     """Good and bad events in one window, and what they mean for the objective."""
@@ -69,6 +74,11 @@ class SLOStatus:
     latency_threshold_ms: float | None
     percentiles_ms: dict[str, dict[str, float | None]] | None
     alerts: tuple[AlertState, ...]
+    labels: tuple[tuple[str, str], ...] = ()  # (group field, value) of a grouped SLO's series
+
+    @property
+    def title(self) -> str:
+        return series_title(self.name, self.labels)
 
 
 @dataclass(frozen=True)

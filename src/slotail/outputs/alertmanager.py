@@ -18,6 +18,7 @@ from slotail.config.model import AlertmanagerSpec
 from slotail.engine.engine import Plan
 from slotail.engine.snapshot import AlertState, SLOStatus, Snapshot
 from slotail.outputs.alerttext import alert_name, burn_annotations, burn_labels
+from slotail.outputs.prometheus import slo_label_pairs
 from slotail.timeutil import US, iso_utc
 
 logger = logging.getLogger("slotail.alertmanager")
@@ -32,7 +33,7 @@ class AlertmanagerPusher:
         self.generator_url = generator_url
         self.errors = 0
         self.sent = 0
-        self._active: dict[tuple[str, str], dict[str, Any]] = {}
+        self._active: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._last_push_us = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -50,14 +51,20 @@ class AlertmanagerPusher:
         self._active, self._last_push_us = current, now
         return [{**alert, "endsAt": ends} for alert in current.values()] + resolved
 
-    def _current(self, plans: list[Plan], snapshot: Snapshot) -> dict[tuple[str, str], dict[str, Any]]:
+    def _current(self, plans: list[Plan], snapshot: Snapshot) -> dict[tuple[Any, ...], dict[str, Any]]:
         found = {}
         for plan, slo in zip(plans, snapshot.slos, strict=True):
             for rule, state in zip(plan.rules, slo.alerts, strict=True):
                 if not state.active or not state.intervals:
                     continue
-                labels = {"alertname": alert_name(rule), **burn_labels(plan.slo, rule), **self.spec.labels}
-                found[(slo.name, rule.name)] = {
+                groups = dict(slo_label_pairs(slo.name, slo.labels)[1:])
+                labels = {
+                    "alertname": alert_name(rule),
+                    **burn_labels(plan.slo, rule),
+                    **groups,
+                    **self.spec.labels,
+                }
+                found[(slo.name, rule.name, *slo.labels)] = {
                     "labels": labels,
                     "annotations": burn_annotations(plan.slo, rule, _observed(slo, state)),
                     "startsAt": iso_utc(state.intervals[-1].start_us),

@@ -50,8 +50,10 @@ def _alert(alert: AlertState) -> dict[str, Any]:
 
 def slo_document(slo: SLOStatus) -> dict[str, Any]:
     """One SLO as the contract's JSON object."""
-    doc: dict[str, Any] = {
-        "name": slo.name,
+    doc: dict[str, Any] = {"name": slo.name}
+    if slo.labels:
+        doc["labels"] = dict(slo.labels)
+    doc |= {
         "objective": slo.objective,
         "period": slo.period,
         "events": {"good": slo.good, "bad": slo.bad, "excluded": slo.excluded},

@@ -103,7 +103,5 @@ class HistoryRecorder:
         out = {}
         for plan in self.plans:
             ratios = {w.label: values[:, self.columns.index((plan, w))] for w in plan.windows}
-            out[plan.slo.name] = SLOHistory(
-                plan.slo.name, plan.budget_ratio, plan.period.label, times, ratios
-            )
+            out[plan.title] = SLOHistory(plan.title, plan.budget_ratio, plan.period.label, times, ratios)
         return out

@@ -165,9 +165,9 @@ def release_banner(release: Release | None) -> str:
 
 def _summary(snapshot: Snapshot, recent: Mapping[str, SLOLookback]) -> str:
     rows = "".join(
-        f'<tr><td>{escape(s.name)}</td><td class="opt">{escape(target(s))}</td><td>{escape(current(s))}</td>'
+        f'<tr><td>{escape(s.title)}</td><td class="opt">{escape(target(s))}</td><td>{escape(current(s))}</td>'
         f"<td>{escape(budget_left(s))}</td><td>{status_pill(s)}</td>"
-        f"<td>{escape(recent[s.name].trend.arrow() if s.name in recent else '—')}</td></tr>"
+        f"<td>{escape(recent[s.title].trend.arrow() if s.title in recent else '—')}</td></tr>"
         for s in snapshot.slos
     )
     return (
@@ -192,7 +192,7 @@ def _charts(slo: SLOStatus, history: SLOHistory) -> str:
     labels = [w.label for w in slo.windows]
     shown = dict.fromkeys([labels[0], slo.period])  # the shortest window and the period (maybe the same)
     ratios = Chart(
-        f"{slo.name}: error ratio",
+        f"{slo.title}: error ratio",
         times,
         [
             Line(_window_name(label, slo.period), history.error_ratios[label].tolist(), color)
@@ -207,7 +207,7 @@ def _charts(slo: SLOStatus, history: SLOHistory) -> str:
     ]
     factors = sorted({a.factor for a in slo.alerts if a.kind == "burn"})
     burn_chart = Chart(
-        f"{slo.name}: burn rate per window",
+        f"{slo.title}: burn rate per window",
         times,
         burns,
         lambda v: f"{v:.3g}x",
@@ -215,7 +215,7 @@ def _charts(slo: SLOStatus, history: SLOHistory) -> str:
         bands=bands,
     )
     budget = Chart(
-        f"{slo.name}: error budget remaining",
+        f"{slo.title}: error budget remaining",
         times,
         [Line(f"over {slo.period}", history.budget_remaining().tolist(), PALETTE[2])],
         lambda v: f"{v * 100:.0f}%",
@@ -233,7 +233,7 @@ def _charts(slo: SLOStatus, history: SLOHistory) -> str:
 def _slo_section(slo: SLOStatus, history: SLOHistory | None) -> str:
     charts = _charts(slo, history) if history is not None and len(history.times_us) else ""
     return (
-        f'<section class="card wide" id="slo-{escape(slo.name)}"><h2>{escape(slo.name)} {status_pill(slo)}'
+        f'<section class="card wide" id="slo-{escape(slo.title)}"><h2>{escape(slo.title)} {status_pill(slo)}'
         f'</h2><div class="charts"><div>{headline(slo)}{budget_bar(slo)}<h3>Burn rates</h3>{burn_chips(slo)}'
         f"</div><div><h3>Alerts</h3>{alert_table(slo)}</div></div>{charts}</section>"
     )
@@ -241,7 +241,7 @@ def _slo_section(slo: SLOStatus, history: SLOHistory | None) -> str:
 
 def _fired(snapshot: Snapshot) -> str:
     rows = "".join(
-        f"<tr><td>{escape(slo.name)}</td><td>{escape(a.name)}</td><td>{escape(a.severity)}</td>"
+        f"<tr><td>{escape(slo.title)}</td><td>{escape(a.name)}</td><td>{escape(a.severity)}</td>"
         f"<td>{iso_utc(i.start_us)}</td><td>{escape(until(i))}</td></tr>"
         for slo, a, i in fired(snapshot)
     )
@@ -268,7 +268,7 @@ def render_html(
         f"{since}evaluated at {iso_utc(snapshot.at_us)} · {lines.read} lines read, {lines.parsed} parsed, "
         f"{lines.invalid_total} invalid, {lines.unmatched} unmatched"
     )
-    sections: Sequence[str] = [_slo_section(s, history.get(s.name)) for s in snapshot.slos]
+    sections: Sequence[str] = [_slo_section(s, history.get(s.title)) for s in snapshot.slos]
     body = (
         f"{release_banner(snapshot.release)}<div class='grid'>{_summary(snapshot, recent)}{_fired(snapshot)}"
         f"{''.join(sections)}</div>"

@@ -83,7 +83,28 @@ def covering(plan: Plan, span_s: int, now_us: int) -> Window:
     return max(plan.windows, key=lambda w: w.length_s(now_us))
 
 
-def day_slots(engine: Engine, plan: Plan, now_us: int, span_s: int = DAY_S, slot_s: int = SLOT_S) -> Slots:
+class Spans:
+    """`Engine.spans`, each distinct read made once: it reads every series, so a grouped SLO's share it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._read: dict[tuple[Window, bytes, bytes], Int64s] = {}
+
+    def __call__(self, window: Window, starts_us: Int64s, ends_us: Int64s) -> Int64s:
+        key = (window, starts_us.tobytes(), ends_us.tobytes())
+        if key not in self._read:
+            self._read[key] = self.engine.spans(window, starts_us, ends_us)
+        return self._read[key]
+
+
+def day_slots(
+    engine: Engine,
+    plan: Plan,
+    now_us: int,
+    span_s: int = DAY_S,
+    slot_s: int = SLOT_S,
+    spans: Spans | None = None,
+) -> Slots:
     """The last `span_s` (at most the SLO's longest window) in slots of about `slot_s`."""
     window = covering(plan, span_s, now_us)
     bucket = engine.resolution_s(window)
@@ -91,7 +112,7 @@ def day_slots(engine: Engine, plan: Plan, now_us: int, span_s: int = DAY_S, slot
     count = max(1, min(span_s, window.length_s(now_us)) // slot)
     newest_edge = (now_us - 1) // (slot * US) * slot * US
     edges = newest_edge - np.arange(count, dtype=np.int64) * slot * US  # newest first
-    since = engine.spans(window, edges, np.full(count, now_us, np.int64))[:, plan.sid]
+    since = (spans or Spans(engine))(window, edges, np.full(count, now_us, np.int64))[:, plan.sid]
     per_slot = np.diff(since, axis=0, prepend=np.zeros((1, 3), np.int64))[::-1]
     ends = [now_us, *edges[:-1].tolist()][::-1]
     return Slots(tuple(ends), _ints(per_slot[:, GOOD]), _ints(per_slot[:, BAD]), slot)
@@ -101,11 +122,11 @@ def _ints(values: Int64s) -> tuple[int, ...]:
     return tuple(int(v) for v in values)
 
 
-def trend(engine: Engine, plan: Plan, now_us: int, span_s: int = WEEK_S) -> Trend:
+def trend(engine: Engine, plan: Plan, now_us: int, span_s: int = WEEK_S, spans: Spans | None = None) -> Trend:
     """The last week against the week before (half the period each, if the period is shorter)."""
     span = min(span_s, plan.period.length_s(now_us) // 2)
     starts = np.array([now_us - 2 * span * US, now_us - span * US], np.int64)
-    both, last = engine.spans(plan.period, starts, np.full(2, now_us, np.int64))[:, plan.sid]
+    both, last = (spans or Spans(engine))(plan.period, starts, np.full(2, now_us, np.int64))[:, plan.sid]
     before = both - last
 
     def burn(counts: Int64s) -> float | None:
@@ -116,10 +137,14 @@ def trend(engine: Engine, plan: Plan, now_us: int, span_s: int = WEEK_S) -> Tren
 
 
 def lookback(engine: Engine, now_us: int) -> Mapping[str, SLOLookback]:
-    """Every SLO's last day and weekly trend, by name."""
+    """Every SLO series' last day and weekly trend, by title."""
+    spans = Spans(engine)
     return {
-        p.slo.name: SLOLookback(
-            p.slo.name, p.budget_ratio, day_slots(engine, p, now_us), trend(engine, p, now_us)
+        p.title: SLOLookback(
+            p.title,
+            p.budget_ratio,
+            day_slots(engine, p, now_us, spans=spans),
+            trend(engine, p, now_us, spans=spans),
         )
         for p in engine.plans
     }

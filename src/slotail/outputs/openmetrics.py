@@ -20,6 +20,7 @@ import numpy as np
 from slotail import names as n
 from slotail.engine.engine import Engine, Evaluation, burn_rates
 from slotail.outcomes import BAD, GOOD, NAMES
+from slotail.outputs.prometheus import slo_label_pairs
 from slotail.timeutil import US
 
 FAMILIES = (
@@ -57,18 +58,18 @@ class OpenMetricsWriter:
         stamps = [f"{t // US}.{t % US // 1000:03d}" for t in times.tolist()]
         self._events(times, stamps)
         for plan in self.engine.plans:
-            slo = plan.slo.name
+            slo = slo_label_pairs(plan.slo.name, plan.labels)
             for window in plan.windows:
                 data = evaluation.counts[window][:, plan.sid]
                 ratio, burn = burn_rates(data[:, GOOD], data[:, BAD], plan.budget_ratio)
-                labels = _labels(((n.SLO, slo), (n.WINDOW, window.label)))
+                labels = _labels((*slo, (n.WINDOW, window.label)))
                 self._gauge(n.ERROR_RATIO, labels, ratio, stamps)
                 self._gauge(n.BURN_RATE, labels, burn, stamps)
                 if window == plan.period:
-                    self._gauge(n.BUDGET_REMAINING, _labels(((n.SLO, slo),)), 1 - burn, stamps)
+                    self._gauge(n.BUDGET_REMAINING, _labels(slo), 1 - burn, stamps)
             for rule in plan.rules:
                 active = evaluation.active[(plan.sid, rule.name)].astype(np.float64)
-                labels = _labels(((n.SLO, slo), (n.ALERT, rule.name), (n.SEVERITY, rule.severity)))
+                labels = _labels((*slo, (n.ALERT, rule.name), (n.SEVERITY, rule.severity)))
                 self._gauge(n.ALERT_ACTIVE, labels, active, stamps)
 
     def _events(self, times: np.ndarray, stamps: list[str]) -> None:
@@ -76,12 +77,17 @@ class OpenMetricsWriter:
         first = self._last_us if self._last_us is not None else int(times[0]) - 10**12
         starts = np.r_[first, times[:-1]].astype(np.int64)
         increments = self.engine.store.window_counts(0, starts, times)
+        if len(self._totals) < increments.shape[1]:  # the store grew: new group series start at 0
+            self._totals = np.vstack(
+                (self._totals, np.zeros((increments.shape[1] - len(self._totals), 3), np.int64))
+            )
         cumulative = self._totals + np.cumsum(increments, axis=0)
         self._totals, self._last_us = cumulative[-1], int(times[-1])
         out = self._spool[n.SLI_EVENTS]
         for plan in self.engine.plans:
+            slo = slo_label_pairs(plan.slo.name, plan.labels)
             for outcome, name in enumerate(NAMES):
-                labels = _labels(((n.SLO, plan.slo.name), (n.OUTCOME, name)))
+                labels = _labels((slo[0], (n.OUTCOME, name), *slo[1:]))
                 values = cumulative[:, plan.sid, outcome].tolist()
                 out.writelines(
                     f"{n.SLI_EVENTS}_total{{{labels}}} {v} {s}\n" for v, s in zip(values, stamps, strict=True)

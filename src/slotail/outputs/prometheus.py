@@ -10,8 +10,9 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from slotail import __version__
 from slotail import names as n
-from slotail.engine.snapshot import Snapshot
-from slotail.totals import Totals
+from slotail.config.model import label_name
+from slotail.engine.snapshot import SLOStatus, Snapshot
+from slotail.totals import EventKey, Totals
 
 
 @dataclass(frozen=True)
@@ -23,67 +24,101 @@ class View:
     gauges: dict[str, float]  # lag, checkpoint age and duration, tick duration, files open
 
 
+Rows = Iterable[tuple[dict[str, str], float | None]]
+
+
 def _counter(name: str, doc: str, labels: list[str], rows: Iterable[tuple[tuple[str, ...], float]]) -> Metric:
-    family = CounterMetricFamily(name, doc, labels=labels)
-    for values, count in rows:
-        family.add_metric(list(values), count)
+    return _counter_family(name, doc, ((dict(zip(labels, values, strict=True)), v) for values, v in rows))
+
+
+def _counter_family(name: str, doc: str, rows: Iterable[tuple[dict[str, str], float]]) -> Metric:
+    """A counter whose samples may carry different label names (grouped SLOs add theirs)."""
+    family = CounterMetricFamily(name, doc)
+    for labels, count in rows:
+        family.add_sample(family.name + "_total", labels, count)
     return family
 
 
 def _gauge(
     name: str, doc: str, labels: list[str], rows: Iterable[tuple[tuple[str, ...], float | None]]
 ) -> Metric:
-    family = GaugeMetricFamily(name, doc, labels=labels)
-    for values, value in rows:
+    return _gauge_family(name, doc, ((dict(zip(labels, values, strict=True)), v) for values, v in rows))
+
+
+def _gauge_family(name: str, doc: str, rows: Rows) -> Metric:
+    family = GaugeMetricFamily(name, doc)
+    for labels, value in rows:
         if value is not None:  # no data is no sample, never 0
-            family.add_metric(list(values), value)
+            family.add_sample(name, labels, value)
     return family
 
 
+def slo_label_pairs(name: str, labels: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """(`slo`, name) and, for a grouped SLO's series, its group labels as Prometheus names them."""
+    return ((n.SLO, name), *((label_name(path), value) for path, value in labels))
+
+
+def series_labels(slo: SLOStatus) -> dict[str, str]:
+    """`slo` and, for a grouped SLO's series, its group labels."""
+    return dict(slo_label_pairs(slo.name, slo.labels))
+
+
 def slo_metrics(snapshot: Snapshot) -> Iterator[Metric]:
-    """Gauges of every SLO at the snapshot's instant."""
-    slos = snapshot.slos
-    yield _gauge(n.OBJECTIVE, "SLO objective as a ratio.", [n.SLO], (((s.name,), s.objective) for s in slos))
-    yield _gauge(
+    """Gauges of every SLO series at the snapshot's instant."""
+    slos = [(series_labels(s), s) for s in snapshot.slos]
+    yield _gauge_family(n.OBJECTIVE, "SLO objective as a ratio.", ((k, s.objective) for k, s in slos))
+    yield _gauge_family(
         n.ERROR_RATIO,
         "Bad / (good + bad) in the window.",
-        [n.SLO, n.WINDOW],
-        (((s.name, w.label), w.error_ratio) for s in slos for w in s.windows),
+        ((k | {n.WINDOW: w.label}, w.error_ratio) for k, s in slos for w in s.windows),
     )
-    yield _gauge(
+    yield _gauge_family(
         n.BURN_RATE,
         "Error ratio / (1 - objective) in the window.",
-        [n.SLO, n.WINDOW],
-        (((s.name, w.label), w.burn_rate) for s in slos for w in s.windows),
+        ((k | {n.WINDOW: w.label}, w.burn_rate) for k, s in slos for w in s.windows),
     )
-    yield _gauge(
+    yield _gauge_family(
         n.BUDGET_REMAINING,
         "Error budget left over the SLO period (may go negative).",
-        [n.SLO],
-        (((s.name,), s.budget.remaining_ratio) for s in slos),
+        ((k, s.budget.remaining_ratio) for k, s in slos),
     )
-    yield _gauge(
+    yield _gauge_family(
         n.ALERT_ACTIVE,
         "1 while the burn-rate alert is active.",
-        [n.SLO, n.ALERT, n.SEVERITY],
-        (((s.name, a.name, a.severity), float(a.active)) for s in slos for a in s.alerts),
+        ((k | {n.ALERT: a.name, n.SEVERITY: a.severity}, float(a.active)) for k, s in slos for a in s.alerts),
     )
-    yield _gauge(
+    yield _gauge_family(
         n.LATENCY_QUANTILE,
         "Latency at a quantile over the window (HDR, 3 significant digits).",
-        [n.SLO, n.WINDOW, n.QUANTILE],
         (
-            ((s.name, w, f"{float(p[1:]) / 100:g}"), v / 1e3 if v is not None else None)
-            for s in slos
+            (k | {n.WINDOW: w, n.QUANTILE: f"{float(p[1:]) / 100:g}"}, v / 1e3 if v is not None else None)
+            for k, s in slos
             for w, ps in (s.percentiles_ms or {}).items()
             for p, v in ps.items()
         ),
     )
 
 
+def event_labels(key: EventKey) -> dict[str, str]:
+    """`slo`, `outcome` and the group labels of a totals key (slo, outcome, field, value, ...)."""
+    pairs = key[2:]
+    groups = {label_name(pairs[i]): pairs[i + 1] for i in range(0, len(pairs), 2)}
+    return {n.SLO: key[0], n.OUTCOME: key[1], **groups}
+
+
 def counter_metrics(totals: Totals) -> Iterator[Metric]:
     """Counters that survive restarts."""
-    yield _counter(n.SLI_EVENTS, "SLI events by outcome.", [n.SLO, n.OUTCOME], sorted(totals.events.items()))
+    yield _counter_family(
+        n.SLI_EVENTS,
+        "SLI events by outcome.",
+        ((event_labels(key), count) for key, count in sorted(totals.events.items())),
+    )
+    yield _counter(  # samples only for grouped SLOs
+        n.SERIES_OVERFLOW,
+        "Events of a grouped SLO folded into its __overflow__ series (over max_series).",
+        [n.SLO],
+        (((slo,), count) for slo, count in sorted(totals.overflow.items())),
+    )
     yield _counter(
         n.LINES,
         "Log lines by result (parsed includes unmatched).",

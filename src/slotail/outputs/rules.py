@@ -42,24 +42,48 @@ def burn_rate_record(window_s: int) -> str:
 BUDGET_RECORD = "slotail:error_budget_remaining:ratio"
 
 
-def _ratio_expr(window_s: int) -> str:
-    """Bad / (good + bad) over a window, per SLO, summed over every instance."""
-    w = format_duration(window_s)
+def _by(slo: SLO | None) -> str:
+    """The labels a fleet-wide sum keeps: the SLO, and a grouped SLO's group labels."""
+    return ", ".join((n.SLO, *slo.group_labels)) if slo is not None else n.SLO
+
+
+def _only(slo: SLO | None, grouped: list[str]) -> str:
+    """A selector prefix: one grouped SLO, or (shared recordings) every SLO but the grouped ones."""
+    if slo is not None:
+        return f'{n.SLO}="{slo.name}",'
+    return f'{n.SLO}!~"{"|".join(grouped)}",' if grouped else ""
+
+
+def _ratio_expr(window_s: int, slo: SLO | None = None, grouped: list[str] | None = None) -> str:
+    """Bad / (good + bad) over a window, per SLO (and group), summed over every instance."""
+    w, by, only = format_duration(window_s), _by(slo), _only(slo, grouped or [])
     if window_s <= SHORT_MAX_S:
-        bad = f'sum by ({n.SLO}) (rate({EVENTS}{{outcome="bad"}}[{w}]))'
-        total = f"sum by ({n.SLO}) (rate({EVENTS}{{{COUNTED}}}[{w}]))"
+        bad = f'sum by ({by}) (rate({EVENTS}{{{only}outcome="bad"}}[{w}]))'
+        total = f"sum by ({by}) (rate({EVENTS}{{{only}{COUNTED}}}[{w}]))"
     else:
-        bad = f'sum by ({n.SLO}) (avg_over_time({RATE5M}{{outcome="bad"}}[{w}]))'
-        total = f"sum by ({n.SLO}) (avg_over_time({RATE5M}{{{COUNTED}}}[{w}]))"
+        bad = f'sum by ({by}) (avg_over_time({RATE5M}{{{only}outcome="bad"}}[{w}]))'
+        total = f"sum by ({by}) (avg_over_time({RATE5M}{{{only}{COUNTED}}}[{w}]))"
     return f"{bad}\n/\n{total}"
 
 
-def _events_expr(slo: str, window_s: int) -> str:
-    """Good + bad events of one SLO in a window, fleet-wide."""
+def _rate5m(slo: SLO | None = None, grouped: list[str] | None = None) -> dict[str, str]:
+    """The recorded 5-minute rate long windows average, per SLO (and group) and outcome."""
+    only = _only(slo, grouped or []).rstrip(",")
+    selector = f"{{{only}}}" if only else ""
+    return {"record": RATE5M, "expr": f"sum by ({_by(slo)}, {n.OUTCOME}) (rate({EVENTS}{selector}[5m]))"}
+
+
+def _sum(slo: SLO) -> str:
+    """`sum`, or for a grouped SLO `sum by (its group labels)`: fleet-wide, per group."""
+    return f"sum by ({', '.join(slo.group_labels)})" if slo.group_by else "sum"
+
+
+def _events_expr(slo: SLO, window_s: int) -> str:
+    """Good + bad events of one SLO (per group) in a window, fleet-wide."""
     w = format_duration(window_s)
     if window_s <= SHORT_MAX_S:
-        return f'sum(increase({EVENTS}{{slo="{slo}",{COUNTED}}}[{w}]))'
-    return f'sum(avg_over_time({RATE5M}{{slo="{slo}",{COUNTED}}}[{w}])) * {window_s}'
+        return f'{_sum(slo)} (increase({EVENTS}{{slo="{slo.name}",{COUNTED}}}[{w}]))'
+    return f'{_sum(slo)} (avg_over_time({RATE5M}{{slo="{slo.name}",{COUNTED}}}[{w}])) * {window_s}'
 
 
 def _windows(config: Config) -> dict[int, set[str]]:
@@ -87,11 +111,12 @@ def _condition(slo: SLO, rule: AlertRule) -> str:
     """
     if rule.kind is AlertKind.COUNT:
         w = format_duration(rule.long_s)
-        return f'sum(increase({EVENTS}{{slo="{slo.name}",outcome="bad"}}[{w}])) > {rule.threshold:g}'
+        return f'{_sum(slo)} (increase({EVENTS}{{slo="{slo.name}",outcome="bad"}}[{w}])) > {rule.threshold:g}'
     if rule.kind is AlertKind.BUDGET:
         return f'{BUDGET_RECORD}{{slo="{slo.name}"}} < {rule.threshold:g}'
     if rule.kind is AlertKind.PERCENTILE:
-        return f'max({n.ALERT_ACTIVE}{{slo="{slo.name}",alert="{rule.name}"}}) == 1'
+        maximum = f"max by ({', '.join(slo.group_labels)})" if slo.group_by else "max"
+        return f'{maximum}({n.ALERT_ACTIVE}{{slo="{slo.name}",alert="{rule.name}"}}) == 1'
     condition = f"{_burn(slo, rule.long_s)} >= {rule.factor:g}"
     if rule.short_s:
         condition += f"\nand\n{_burn(slo, rule.short_s)} >= {rule.factor:g}"
@@ -101,7 +126,8 @@ def _condition(slo: SLO, rule: AlertRule) -> str:
 def _alert(config: Config, slo: SLO, rule: AlertRule) -> dict[str, Any]:
     condition = _condition(slo, rule)
     if rule.min_events and rule.long_s and rule.kind is not AlertKind.PERCENTILE:
-        condition += f"\nand on ()\n{_events_expr(slo.name, rule.long_s)} >= {rule.min_events}"
+        on = ", ".join(slo.group_labels)
+        condition += f"\nand on ({on})\n{_events_expr(slo, rule.long_s)} >= {rule.min_events}"
     alert: dict[str, Any] = {"alert": alert_name(rule), "expr": condition}
     if rule.for_s and rule.kind is not AlertKind.PERCENTILE:  # the sidecar has applied `for` already
         alert["for"] = format_duration(rule.for_s)
@@ -121,6 +147,11 @@ def _slo_group(config: Config, slo: SLO, windows: list[int]) -> dict[str, Any]:
         }
         for w in windows
     ]
+    if slo.group_by:  # its own sums, keeping the group labels (the shared ones leave it out)
+        own = [_rate5m(slo)] + [
+            {"record": error_ratio_record(w), "expr": _ratio_expr(w, slo)} for w in windows
+        ]
+        rules[:0] = [rule | {"labels": {n.SLO: slo.name}} for rule in own]  # distinct from the shared
     rules.append({"record": BUDGET_RECORD, "expr": f"1 - {_burn(slo, period)}", "labels": {n.SLO: slo.name}})
     rules += [_alert(config, slo, r) for r in config.alert_rules(slo)]
     rules.append(
@@ -159,15 +190,18 @@ def rules(config: Config) -> dict[str, Any]:
     windows = _windows(config)
     short = sorted(w for w in windows if w <= SHORT_MAX_S)
     long = sorted(w for w in windows if w > SHORT_MAX_S)
-    shared = [{"record": RATE5M, "expr": f"sum by ({n.SLO}, {n.OUTCOME}) (rate({EVENTS}[5m]))"}]
-    shared += [{"record": error_ratio_record(w), "expr": _ratio_expr(w)} for w in short]
+    grouped = [slo.name for slo in config.slos if slo.group_by]
+    shared = [_rate5m(grouped=grouped)]
+    shared += [{"record": error_ratio_record(w), "expr": _ratio_expr(w, grouped=grouped)} for w in short]
     groups = [{"name": "slotail-sli", "rules": shared}]
     if long:
         groups.append(
             {
                 "name": "slotail-sli-long",
                 "interval": LONG_INTERVAL,
-                "rules": [{"record": error_ratio_record(w), "expr": _ratio_expr(w)} for w in long],
+                "rules": [
+                    {"record": error_ratio_record(w), "expr": _ratio_expr(w, grouped=grouped)} for w in long
+                ],
             }
         )
     for slo in config.slos:

@@ -30,7 +30,7 @@ def _day(slo: SLOStatus, recent: SLOLookback | None) -> str:
         return ""
     slots = recent.day
     hours = (slots.ends_us[-1] - slots.ends_us[0]) / 3.6e9 + slots.slot_s / 3600
-    title = f"{slo.name}: error ratio per {seconds_label(slots.slot_s)}, last {hours:.0f} h"
+    title = f"{slo.title}: error ratio per {seconds_label(slots.slot_s)}, last {hours:.0f} h"
     ratios = [r for r in slots.error_ratios() if r is not None]
     peak = f" · peak {percent(max(ratios), 2)}" if ratios else ""
     return (
@@ -45,7 +45,7 @@ def _day(slo: SLOStatus, recent: SLOLookback | None) -> str:
 
 def _card(slo: SLOStatus, recent: SLOLookback | None) -> str:
     return (
-        f'<section class="card"><h2>{escape(slo.name)} {status_pill(slo)}</h2>{headline(slo)}'
+        f'<section class="card"><h2>{escape(slo.title)} {status_pill(slo)}</h2>{headline(slo)}'
         f"{budget_bar(slo)}<h3>Burn rates</h3>{burn_chips(slo)}{_day(slo, recent)}"
         f"<h3>Alerts</h3>{alert_table(slo)}</section>"
     )
@@ -57,7 +57,7 @@ def status_page(
     """Every SLO's SLI, budget, burn rates, alerts and last 24 h; a page that reloads every `refresh_s`."""
     if snapshot is None:
         return page("slotail", "slotail", "starting…", "<p>Loading state; this page refreshes.</p>", 2)
-    cards = "".join(_card(s, recent.get(s.name)) for s in snapshot.slos)
+    cards = "".join(_card(s, recent.get(s.title)) for s in snapshot.slos)
     updated = iso_utc(snapshot.at_us)[:19].replace("T", " ")
     subtitle = f"last updated {updated} UTC · {overall(snapshot.slos)}"
     body = f"{release_banner(snapshot.release)}<div class='grid'>{cards}</div>{LINKS}"

@@ -63,7 +63,7 @@ def render_table(snapshot: Snapshot, lines: LineStats, console: Console) -> None
     for slo in snapshot.slos:
         style = STATUS_STYLE.get(slo.status, "dim")
         table.add_row(
-            slo.name,
+            slo.title,
             percent(slo.objective, 2),
             percent(slo.sli),
             f"{slo.good} / {slo.bad} / {slo.excluded}",
@@ -76,7 +76,7 @@ def render_table(snapshot: Snapshot, lines: LineStats, console: Console) -> None
     rates.add_column("SLO")
     rates.add_column("Windows")
     for slo in snapshot.slos:
-        rates.add_row(slo.name, "  ".join(f"{w.label} {burn(w.burn_rate)}" for w in slo.windows))
+        rates.add_row(slo.title, "  ".join(f"{w.label} {burn(w.burn_rate)}" for w in slo.windows))
     console.print(rates)
     invalid = ", ".join(f"{k} {v}" for k, v in sorted(lines.invalid.items())) or "none"
     console.print(
@@ -115,9 +115,9 @@ def render_markdown(snapshot: Snapshot, lines: LineStats, recent: Mapping[str, S
     out = [f"## SLO weekly review — {iso_utc(snapshot.at_us)}", "", "### SLO status", ""]
     out += ["| SLO | Target | Current | Budget remaining | Status | Trend |", "|---|---|---|---|---|---|"]
     for slo in snapshot.slos:
-        arrow = recent[slo.name].trend.arrow() if slo.name in recent else "—"
+        arrow = recent[slo.title].trend.arrow() if slo.title in recent else "—"
         out.append(
-            f"| {cell(slo.name)} | {target(slo)} | {current(slo)} | {budget_left(slo)} "
+            f"| {cell(slo.title)} | {target(slo)} | {current(slo)} | {budget_left(slo)} "
             f"| {slo.status}{f' ({RAG[slo.status]})' if slo.status in RAG else ''} | {arrow} |"
         )
     spans = sorted({format_duration(r.trend.span_s) for r in recent.values()})
@@ -135,11 +135,13 @@ def render_markdown(snapshot: Snapshot, lines: LineStats, recent: Mapping[str, S
     out += ["", "### Burn rates", "", "| SLO | Windows |", "|---|---|"]
     for slo in snapshot.slos:
         out.append(
-            f"| {cell(slo.name)} | " + ", ".join(f"{w.label} {burn(w.burn_rate)}" for w in slo.windows) + " |"
+            f"| {cell(slo.title)} | "
+            + ", ".join(f"{w.label} {burn(w.burn_rate)}" for w in slo.windows)
+            + " |"
         )
     out += ["", "### Alerts that fired", ""]
     alerts = [
-        f"| {cell(slo.name)} | {cell(a.name)} | {cell(a.severity)} | {iso_utc(i.start_us)} | {until(i)} |"
+        f"| {cell(slo.title)} | {cell(a.name)} | {cell(a.severity)} | {iso_utc(i.start_us)} | {until(i)} |"
         for slo, a, i in fired(snapshot)
     ]
     out += (
@@ -163,7 +165,7 @@ def release_markdown(
     out = ["### Release freeze", "", f"**Decision: {cell(release.decision)}**{reason}{met}.", ""]
     out += ["| SLO | Budget remaining | Burn, last 24 h | Decides |", "|---|---|---|---|"]
     for slo in slos:
-        day = recent[slo.name].day_burn() if slo.name in recent else None
-        decides = "✓" if slo.name in release.slos else ""
-        out.append(f"| {cell(slo.name)} | {budget_left(slo)} | {burn(day)} | {decides} |")
+        day = recent[slo.title].day_burn() if slo.title in recent else None
+        decides = "✓" if slo.title in release.slos else ""
+        out.append(f"| {cell(slo.title)} | {budget_left(slo)} | {burn(day)} | {decides} |")
     return out

@@ -57,8 +57,11 @@ def decode_hist(data: bytes) -> dict[int, Sparse]:
 
 
 def store_meta(store: Store, keys: list[str]) -> dict[str, Any]:
-    """What rows need to be read back: the series keys, in their order."""
-    return {"format": FORMAT, "keys": keys, "too_old": store.too_old}
+    """What rows need to be read back: the series keys, in their order, and the group registry."""
+    meta: dict[str, Any] = {"format": FORMAT, "keys": keys, "too_old": store.too_old}
+    if store.registry is not None and store.registry.grouped:
+        meta["groups"] = store.registry.state()
+    return meta
 
 
 def store_rows(store: Store, full: bool = False) -> Iterator[SlotRow]:
@@ -83,6 +86,7 @@ def restore_rows(store: Store, keys: list[str], meta: dict[str, Any], rows: Iter
     if meta.get("format") != FORMAT:
         raise ValueError(f"unknown store format {meta.get('format')!r}")
     saved = list(meta["keys"])
+    store.reserve(len(keys))
     mapping = {old: keys.index(k) for old, k in enumerate(saved) if k in keys}
     if not mapping:
         return 0
@@ -104,9 +108,12 @@ def restore_rows(store: Store, keys: list[str], meta: dict[str, Any], rows: Iter
 def _counts(
     row: SlotRow, n_saved: int, n_series: int, old_ids: npt.NDArray[np.int64], new_ids: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]:
-    saved = np.frombuffer(row.counts, np.int64).reshape(n_saved, 3)
+    # A row holds the series the store had room for when it was written: fewer than the keys
+    # (written before a grouped SLO's later groups appeared), or more (room not yet used).
+    saved = np.frombuffer(row.counts, np.int64).reshape(-1, 3)
+    held = old_ids < min(len(saved), n_saved)
     counts = np.zeros((n_series, 3), np.int64)
-    counts[new_ids] = saved[old_ids]
+    counts[new_ids[held]] = saved[old_ids[held]]
     return counts
 
 

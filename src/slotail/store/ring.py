@@ -27,6 +27,12 @@ class Ring:
         self.hist: list[dict[int, Sparse]] = [{} for _ in range(tier.slots)]
         self.dirty: set[int] = set()  # slots changed since the last checkpoint took them
 
+    def grow(self, n_series: int) -> None:
+        """Room for more series: their counters start at 0 in every slot."""
+        counts = np.zeros((self.tier.slots, n_series, 3), np.int64)
+        counts[:, : self.counts.shape[1]] = self.counts
+        self.counts = counts
+
     def bucket_of(self, ts_us: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Bucket i holds times in ((i-1)·b, i·b]."""
         return -((-ts_us) // self.tier.bucket_us)
@@ -123,7 +129,16 @@ class Ring:
         self.dirty.add(slot)
         return True
 
-    def merge(self, other: Ring) -> None:
-        """Fold another ring of the same shape into this one (newer buckets win, equal ones add)."""
+    def merge(self, other: Ring, mapping: npt.NDArray[np.int64] | None = None) -> None:
+        """Fold another ring into this one (newer buckets win, equal ones add); `mapping` gives where
+        each of its series lands here (several may land on one), else they line up."""
         for slot in np.flatnonzero(other.tags != NEVER).tolist():
-            self.absorb(int(other.tags[slot]), other.counts[slot], other.hist[slot])
+            counts, hist = other.counts[slot], other.hist[slot]
+            if mapping is not None:
+                counts = np.zeros(self.counts.shape[1:], np.int64)
+                np.add.at(counts, mapping, other.counts[slot])
+                hist = {}
+                for sid, sparse in other.hist[slot].items():
+                    held = hist.get(int(mapping[sid]))
+                    hist[int(mapping[sid])] = sparse if held is None else merge_sparse(held, sparse)
+            self.absorb(int(other.tags[slot]), counts, hist)

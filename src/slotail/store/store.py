@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slotail.classify.classifier import Observations
+from slotail.classify.series import SeriesRegistry
 from slotail.outcomes import EXCLUDED
 from slotail.store.hdr import Counts, HdrLayout
 from slotail.store.layout import Layout
@@ -17,15 +18,23 @@ Int64s = npt.NDArray[np.int64]
 
 
 class Store:
-    """Time-bucketed counters and latency histograms; memory is fixed by the layout and series count."""
+    """Time-bucketed counters and latency histograms; memory is bounded by the layout and series caps."""
 
-    def __init__(self, layout: Layout, n_series: int, latency_series: Sequence[int] = ()) -> None:
+    def __init__(
+        self,
+        layout: Layout,
+        n_series: int,
+        latency_series: Sequence[int] = (),
+        registry: SeriesRegistry | None = None,
+    ) -> None:
         self.layout = layout
-        self.n_series = n_series
+        self.n_series = n_series  # series the arrays hold room for (grows with `registry`)
+        self.registry = registry
         self.rings = [Ring(tier, n_series) for tier in layout.tiers]
         self.hdr = HdrLayout()
         self.has_latency = np.zeros(n_series, bool)
         self.has_latency[list(latency_series)] = True
+        self._flagged = n_series  # series whose `has_latency` is known
         self.too_old = 0
         self._longest = max(range(len(self.rings)), key=lambda i: layout.tiers[i].span_s)
 
@@ -34,6 +43,7 @@ class Store:
         kept = np.ones(len(obs), bool)
         if not len(obs):
             return kept
+        self.reserve(int(obs.series.max()) + 1)
         timed = latency_mask(obs, self.has_latency)
         hdr_index = self.hdr.index(obs.latency_us[timed]) if timed.any() else None
         for i, ring in enumerate(self.rings):
@@ -44,6 +54,30 @@ class Store:
                 ring.add_latency(obs.series[timed], obs.ts_us[timed], hdr_index)
         self.too_old += int(len(kept) - np.count_nonzero(kept))
         return kept
+
+    def reserve(self, n_series: int) -> None:
+        """Make room for series ids below `n_series`, doubling up to the registry's capacity."""
+        if n_series > self.n_series:
+            self._grow(n_series)
+        self._flag_latency()
+
+    def _grow(self, n_series: int) -> None:
+        if self.registry is None:
+            raise ValueError(f"series {n_series - 1} is beyond this store's {self.n_series}")
+        grown = min(max(n_series, 2 * self.n_series), max(self.registry.capacity, n_series))
+        for ring in self.rings:
+            ring.grow(grown)
+        has_latency = np.zeros(grown, bool)
+        has_latency[: self.n_series] = self.has_latency
+        self.has_latency, self.n_series = has_latency, grown
+
+    def _flag_latency(self) -> None:
+        """Mark the registry's series registered since the last batch that keep histograms."""
+        registry = self.registry
+        if registry is not None and self._flagged < len(registry):
+            for sid in range(self._flagged, len(registry)):
+                self.has_latency[sid] = registry.latency(sid)
+            self._flagged = len(registry)
 
     def window_counts(self, tier: int, starts_us: Int64s, ends_us: Int64s) -> Int64s:
         """Counters summed over windows (start, end], one per pair: shape (n, series, 3)."""
@@ -98,12 +132,33 @@ class Store:
         return total
 
     def merge(self, other: Store) -> None:
-        """Fold a store of the same layout into this one (parallel workers, restored state)."""
-        if other.layout != self.layout or other.n_series != self.n_series:
+        """Fold a store of the same layout into this one; grouped series are matched by (SLO, labels),
+        and a group new here is registered (or folded into overflow past the cap)."""
+        if other.layout != self.layout:
             raise ValueError("cannot merge stores of different layouts")
+        mapping = self._mapping(other)
         for mine, theirs in zip(self.rings, other.rings, strict=True):
-            mine.merge(theirs)
+            mine.merge(theirs, mapping)
         self.too_old += other.too_old
+
+    def _mapping(self, other: Store) -> npt.NDArray[np.int64] | None:
+        """Where each of `other`'s series lands here (None when the series line up one to one)."""
+        mine, theirs = self.registry, other.registry
+        if mine is None or theirs is None or not mine.grouped:
+            if other.n_series != self.n_series:
+                raise ValueError("cannot merge stores of different series")
+            return None
+        mapping = np.arange(other.n_series, dtype=np.int64)
+        longest = other.rings[other._longest].counts
+        for sid in range(len(mine.slos), len(theirs)):
+            slo = theirs.slo_of[sid]
+            mapping[sid] = mine.series_id(slo, theirs.labels[sid])
+            if mapping[sid] == slo:  # a group of theirs past our cap: its events fold into overflow
+                mine.overflow[slo] += int(longest[:, sid].sum())
+        for slo in mine.grouped:
+            mine.overflow[slo] += theirs.overflow[slo]
+        self.reserve(len(mine))
+        return mapping
 
 
 def latency_mask(obs: Observations, has_latency: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:

@@ -295,3 +295,49 @@ def test_the_error_text_lists_every_issue_under_the_file_name() -> None:
     assert lines[0] == f"several.yaml: {len(EXPECTED_ISSUES)} problem(s) in config"
     for path, line, _ in EXPECTED_ISSUES:
         assert any(text.strip().startswith(f"line {line}: {path}: ") for text in lines[1:]), path
+
+
+# --- group_by -------------------------------------------------------------------------------------
+
+
+def test_group_by_and_max_series_load_with_labels_named_from_the_paths() -> None:
+    """Dotted paths become label names with `_`; max_series defaults to 1000 and is per SLO."""
+    config = load(
+        """\
+        slos:
+          - {name: a, objective: 99, group_by: [region, user.tier], sli: {good: {e: 1}, bad: {e: 2}}}
+          - {name: b, objective: 99, max_series: 5, sli: {good: {e: 1}, bad: {e: 2}}}
+        """
+    )
+    a, b = config.slos
+    assert (a.group_by, a.group_labels, a.max_series) == (
+        ["region", "user.tier"],
+        ("region", "user_tier"),
+        1000,
+    )
+    assert (b.group_by, b.max_series) == ([], 5)
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "expected"),
+    [
+        ("max_series: 0", "max_series", "greater than or equal to 1"),
+        ("group_by: [window]", "group_by", "which slotail's metrics use"),
+        ("group_by: [a.b, a_b]", "group_by", "distinct"),
+        ('group_by: ["bad-name"]', "group_by", "dotted field paths"),
+    ],
+)
+def test_bad_group_by_or_max_series_is_a_config_error_at_its_key(extra: str, key: str, expected: str) -> None:
+    """A cap under 1, a reserved or clashing label, or a path that cannot be a label name stops start-up."""
+    issues = issues_of(
+        f"""\
+        slos:
+          - name: a
+            objective: 99
+            {extra}
+            sli: {{good: {{e: 1}}, bad: {{e: 2}}}}
+        """
+    )
+    assert len(issues) == 1
+    assert issues[0].path.startswith(f"slos[0].{key}") and issues[0].line == 4
+    assert expected in issues[0].message

@@ -100,3 +100,47 @@ def test_writes_older_than_the_longest_tier_are_counted_as_too_old():
     end = T0 + longest.span_s * US
     counts = store.window_counts(LAYOUT.tier_index(3 * 86400), np.array([T0 - US]), np.array([end]))[0]
     assert counts[0].tolist() == [1, 0, 0]  # the newer event only; nothing wrapped around
+
+
+GROUPED = """
+slos:
+  - name: by-region
+    objective: 99
+    group_by: [region]
+    max_series: 2
+    sli: {events: {event: req}, bad: {status: {gte: 500}}}
+"""
+
+
+def _grouped_store(regions: list[str], outcomes: list[int]):
+    from slotail.config import load_config_text
+    from slotail.engine.engine import build_store
+
+    store = build_store(load_config_text(GROUPED))
+    assert store.registry is not None
+    sids = store.registry.place(0, [(r,) for r in regions])
+    ts = T0 + np.arange(len(regions), dtype=np.int64) * 15 * US
+    store.add(observations(ts.tolist(), sids.tolist(), outcomes, [-1] * len(regions)))
+    return store
+
+
+def test_merging_grouped_stores_matches_series_by_labels_and_folds_past_the_cap():
+    """B's `us` lands on A's `us` series, B's new `ap` is past the cap (overflow, counted): as one store.
+
+    (Exact while B folded nothing into its own overflow that A keeps a series for: a store cannot
+    tell which group its overflow counts came from. Parallel backfill never merges stores.)"""
+    merged = _grouped_store(["eu", "us"], [0, 1])
+    other = _grouped_store(["us", "ap", "us"], [0, 0, 1])
+    assert other.registry is not None and merged.registry is not None
+    single = _grouped_store(["eu", "us"], [0, 1])
+    assert single.registry is not None
+    sids = single.registry.place(0, [("us",), ("ap",), ("us",)])
+    ts = T0 + np.arange(3, dtype=np.int64) * 15 * US
+    single.add(observations(ts.tolist(), sids.tolist(), [0, 0, 1], [-1] * 3))
+    merged.merge(other)
+    assert merged.registry.labels == single.registry.labels == [("__overflow__",), ("eu",), ("us",)]
+    assert merged.registry.overflow == single.registry.overflow == [1]
+    end = np.array([T0 + 60 * US])
+    n = len(single.registry)
+    got = merged.window_counts(0, end - 3600 * US, end)[0][:n]
+    assert (got == single.window_counts(0, end - 3600 * US, end)[0][:n]).all()
