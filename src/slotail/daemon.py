@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import dataclasses
 import glob
 import hashlib
@@ -501,6 +503,8 @@ class Daemon:
         self._dirty = self._full_checkpoint = False
         self._durable_at = time.time()
         self._publish_totals({n.CHECKPOINT_DURATION: took})
+        if full:  # after the warm start or a reload: big transient buffers were just freed
+            trim_heap()
 
     def _publish_totals(self, gauges: dict[str, float] | None = None) -> None:
         merged = {**self.published.gauges, **(gauges or {})}
@@ -576,6 +580,15 @@ def _web_security(path: Path | None) -> tuple[ssl.SSLContext | None, BasicAuth |
     tls = web_config.tls_server_config
     context = ssl_context(tls, path.parent, str(path)) if tls is not None else None
     return context, BasicAuth(web_config.basic_auth_users) if web_config.basic_auth_users else None
+
+
+def trim_heap() -> None:
+    """Hand memory the allocator holds but no longer uses back to the OS (glibc's malloc_trim)."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(name).malloc_trim(0)
 
 
 def _identity(path: str) -> tuple[int, int] | None:
