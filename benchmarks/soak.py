@@ -245,7 +245,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def daemon_argv(config: Path, state: Path, port: int, backfill: Path | None) -> list[str]:
+def daemon_argv(config: Path, state: Path, port: int, backfill: Path | None = None) -> list[str]:
     """The sidecar's command line (warm-started from `backfill` when given)."""
     warm = ["--backfill", str(backfill)] if backfill is not None else []
     return [
