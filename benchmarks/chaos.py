@@ -167,7 +167,8 @@ def settle(sidecar: Sidecar, writer: Writer, watch: Watch, phase: Phase) -> None
     writer.paused.set()
     time.sleep(BATCH_EVERY_S * 3)
     phase.written = writer.truth.expected()
-    deadline, still_since, last = time.monotonic() + SETTLE_TIMEOUT_S, time.monotonic(), {}
+    deadline, still_since = time.monotonic() + SETTLE_TIMEOUT_S, time.monotonic()
+    last: dict[tuple[str, ...], int] = {}
     while time.monotonic() < deadline:
         watch.check(sidecar)
         now = dict(watch.last)

@@ -178,7 +178,7 @@ class Truth:
     def expected(self) -> dict[tuple[str, ...], int]:
         """Every counter the daemon shows, as it must be once it has read everything written."""
         with self.lock:
-            keys = [("events", s, o) for s in self.slos for o in OUTCOMES]
+            keys: list[tuple[str, ...]] = [("events", s, o) for s in self.slos for o in OUTCOMES]
             keys += [("lines", r) for r in LINE_RESULTS]
             return {k: self.counts[k] for k in keys}
 
@@ -214,7 +214,9 @@ def parse_metrics(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], flo
     }
 
 
-def observed(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], truth: Truth) -> dict:
+def observed(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], truth: Truth
+) -> dict[tuple[str, ...], int]:
     """The counters `Truth.expected` predicts, as scraped (an absent sample is 0)."""
     values: dict[tuple[str, ...], int] = {}
     for key in truth.expected():
