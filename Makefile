@@ -46,7 +46,7 @@ format: $(STAMP) ## Reformat the code
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
-typecheck: $(STAMP) ## mypy --strict over src/
+typecheck: $(STAMP) ## mypy --strict over src/ and benchmarks/
 	$(BIN)/mypy
 
 bench: $(STAMP) ## Backfill throughput on a generated 1M-line file: slotail, orjson loop, mtail
