@@ -91,9 +91,8 @@ def slo_keys(config: Config) -> list[str]:
     return keys
 
 
-def series_keys(config: Config, registry: SeriesRegistry | None = None) -> list[str]:
-    """A key per series: its SLO's key, then (for a grouped SLO's series) its labels as JSON."""
-    keys = slo_keys(config)
+def series_keys(keys: list[str], registry: SeriesRegistry | None = None) -> list[str]:
+    """A key per series: its SLO's key (from `slo_keys`), then (for a grouped SLO's series) its labels."""
     if registry is None or not registry.grouped:
         return keys
     return [
@@ -127,7 +126,7 @@ class Runtime:
     @property
     def keys(self) -> list[str]:
         """Every series' key, in series order (grouped SLOs add series as their tuples appear)."""
-        return series_keys(self.config, self.registry)
+        return series_keys(self.slo_keys, self.registry)
 
     def restore_groups(self, groups: list[dict[str, Any]], saved_keys: list[str]) -> None:
         """Register the saved group tuples of SLOs whose definition is unchanged, in their old order."""
@@ -155,14 +154,14 @@ class Runtime:
                 totals.overflow[self.names[slo]] += int(counts[sid].sum())
 
     def alert_states(self) -> dict[str, Any]:
-        return {
-            f"{self.keys[sid]}/{tracker.rule!r}": tracker.state()
-            for (sid, _), tracker in self.engine.trackers.items()
-        }
+        keys = self.keys  # once: every checkpoint saves every tracker
+        trackers = self.engine.trackers.items()
+        return {f"{keys[sid]}/{tracker.rule!r}": tracker.state() for (sid, _), tracker in trackers}
 
     def restore_alerts(self, saved: dict[str, Any]) -> None:
+        keys = self.keys
         for (sid, _), tracker in self.engine.trackers.items():
-            state = saved.get(f"{self.keys[sid]}/{tracker.rule!r}")
+            state = saved.get(f"{keys[sid]}/{tracker.rule!r}")
             if state is not None:
                 tracker.restore(state)
 
