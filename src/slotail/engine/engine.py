@@ -253,15 +253,19 @@ class Engine:
 
     def _release(self, now: int, slos: tuple[SLOStatus, ...]) -> Release:
         at = np.array([now], np.int64)
+        read: dict[int, Int64s] = {}  # window seconds -> counters of every series, read once
+
+        def ratios(plan: Plan, seconds: int) -> tuple[float | None, float | None]:
+            """(burn rate, SLI) of one series over a window ending now; None without events."""
+            if seconds not in read:
+                read[seconds] = self.counts(_window(seconds), at)[0]
+            good, bad, _ = (int(v) for v in read[seconds][plan.sid])
+            if not good + bad:
+                return None, None
+            return bad / (good + bad) / plan.budget_ratio, good / (good + bad)
 
         def facts(plan: Plan, status: SLOStatus) -> SLOFacts:
-            def window(seconds: int) -> tuple[float | None, float | None]:
-                good, bad, _ = (int(v) for v in self.counts(_window(seconds), at)[0][plan.sid])
-                if not good + bad:
-                    return None, None
-                return bad / (good + bad) / plan.budget_ratio, good / (good + bad)
-
-            burn, sli = (lambda s: window(s)[0]), (lambda s: window(s)[1])
+            burn, sli = (lambda s: ratios(plan, s)[0]), (lambda s: ratios(plan, s)[1])
             return SLOFacts(status.name, status.budget, burn, sli, status.title)
 
         return decide(self.release_rules, [facts(p, s) for p, s in zip(self.plans, slos, strict=True)])
