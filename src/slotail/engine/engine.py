@@ -218,10 +218,10 @@ class Engine:
                 with np.errstate(invalid="ignore"):
                     return (values > rule.threshold) & (events >= rule.min_events)
             long_burn, long_events = burn(plan, rule.long_s)
+            enough = long_events >= rule.min_events
             if rule.kind is AlertKind.COUNT:
-                bad = window_counts(_window(rule.long_s))[:, plan.sid, BAD]
-                return (bad > rule.threshold) & (long_events >= rule.min_events)
-            met = reaches(long_burn, rule.factor) & (long_events >= rule.min_events)
+                return (window_counts(_window(rule.long_s))[:, plan.sid, BAD] > rule.threshold) & enough
+            met = reaches(long_burn, rule.factor) & enough
             if rule.short_s:
                 met &= reaches(burn(plan, rule.short_s)[0], rule.factor)
             return met
