@@ -46,6 +46,7 @@ import orjson
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from slotail.testing.demo import write_history
 from slotail.testing.traffic import TrafficModel, generate_lines
 
 HERE = Path(__file__).resolve().parent
@@ -64,7 +65,6 @@ LINES_PER_REQUEST = 1.28
 SETTLE_TIMEOUT_S = 60.0
 READY_TIMEOUT_S = 30.0  # plus the warm start's expected time
 PREFILL_LINES_PER_S = 5_000  # a backfill speed low enough for a busy machine (a hang guard only)
-HOUR_S = 3600.0
 STOP_TIMEOUT_S = 30.0
 GROWTH_LIMIT = 0.10
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -216,26 +216,6 @@ def write_config(tmp: Path) -> Path:
     path = tmp / "slotail.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
-
-
-def write_prefill(folder: Path, days: float, rate: float) -> tuple[Path | None, int]:
-    """`days` of traffic at `rate` lines/s ending now, as one plain archive; (path, lines)."""
-    if days <= 0:
-        return None, 0
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "history.log"
-    model = TrafficModel(rate=rate / LINES_PER_REQUEST)
-    end_us = time.time_ns() // 1000 - int(LOOKAHEAD_US)
-    hours = int(days * 24)
-    lines = 0
-    with path.open("wb") as out:
-        for h in range(hours):
-            start_us = end_us - int((hours - h) * HOUR_S * 1_000_000)
-            chunk = sorted(generate_lines(start_us, HOUR_S, model, seed=10_000 + h, offset_s=h * HOUR_S))
-            done = [line + b"\n" for written_us, line in chunk if written_us <= end_us]
-            out.write(b"".join(done))
-            lines += len(done)
-    return path, lines
 
 
 def free_port() -> int:
@@ -771,7 +751,10 @@ def main(argv: list[str] | None = None) -> int:
         f"soak: writing {args.prefill_days:g} days of history at {args.prefill_rate:g} lines/s",
         file=sys.stderr,
     )
-    history, prefill_lines = write_prefill(tmp / "archive", args.prefill_days, args.prefill_rate)
+    now_us = time.time_ns() // 1000 - LOOKAHEAD_US
+    requests_per_s = args.prefill_rate / LINES_PER_REQUEST
+    history = write_history(tmp / "archive", args.prefill_days * 24, requests_per_s, 7, now_us)
+    prefill_lines = int(args.prefill_days * 86400 * args.prefill_rate)  # about: for the ready timeout
     daemon = daemon_argv(write_config(tmp), tmp / "state", free_port(), history)
     base = "http://" + daemon[-1]
     run = Run(args, tmp, daemon, datetime.now(UTC), git("rev-parse", "--short", "HEAD"), tree_state())

@@ -32,20 +32,27 @@ def incidents(start_s: float, end_s: float) -> list[Incident]:
 
 
 def write_history(folder: Path, hours: float, rate: float, seed: int, now_us: int) -> Path | None:
-    """The `hours` before now as one gzip archive (skipped if it exists), for the sidecar's warm start."""
+    """The `hours` before now as one gzip archive (skipped if it exists), for the sidecar's warm start.
+
+    Written an hour of traffic at a time, so a month of history never sits in memory at once.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "api-history.log.gz"
     if path.exists() or hours <= 0:
         return None
-    seconds = hours * 3600
     model = TrafficModel(rate=rate)  # a quiet past: baseline errors only
-    lines = [line for _, line in sorted(generate_lines(now_us - int(seconds * US), seconds, model, seed))]
+    start_us, end_us, written, hour = now_us - int(hours * 3600 * US), now_us, 0, 0
     partial = path.with_suffix(".partial")
     with gzip.open(partial, "wb", compresslevel=5) as out:
-        for i in range(0, len(lines), 10_000):
-            out.write(b"\n".join(lines[i : i + 10_000]) + b"\n")
+        while start_us < end_us:
+            seconds = min(3600.0, (end_us - start_us) / US)
+            lines = [line for _, line in sorted(generate_lines(start_us, seconds, model, seed + hour))]
+            out.write(b"".join(line + b"\n" for line in lines))
+            written += len(lines)
+            start_us += int(seconds * US)
+            hour += 1
     partial.replace(path)  # complete or absent, never half-written
-    logger.info("wrote history", extra={"path": str(path), "hours": hours, "lines": len(lines)})
+    logger.info("wrote history", extra={"path": str(path), "hours": hours, "lines": written})
     return path
 
 
