@@ -65,7 +65,7 @@ def first_timestamp(path: str, config: Config) -> float:
     try:
         for raw in read_batches(path, config.store.max_line_bytes, batch_lines=256):
             stamps = parser.parse(raw.lines).ts_us
-            if stamps:
+            if len(stamps):
                 return float(stamps[0])
     except SourceError:
         return NEVER

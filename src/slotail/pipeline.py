@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from slotail.classify import Classifier, Observations
+from slotail.classify.classifier import read_fields
 from slotail.classify.maintenance import Maintenance
 from slotail.classify.series import SeriesRegistry
 from slotail.config import Config
@@ -38,8 +39,10 @@ class LineStats:
 
 
 def parser_for(config: Config) -> Parser:
-    """The line parser a config asks for."""
-    return Parser(config.timestamp.field, naive_utc=config.timestamp.naive == "utc")
+    """The line parser a config asks for: records of the fields it reads."""
+    return Parser(
+        config.timestamp.field, naive_utc=config.timestamp.naive == "utc", fields=read_fields(config)
+    )
 
 
 class Pipeline:
@@ -47,7 +50,7 @@ class Pipeline:
 
     def __init__(self, config: Config, registry: SeriesRegistry | None = None) -> None:
         self.parser = parser_for(config)
-        self.classifier = Classifier(config, registry=registry)
+        self.classifier = Classifier(config, registry=registry, layout=self.parser.layout)
         self.registry = self.classifier.registry
         self.maintenance = Maintenance(config)
         self.stats = LineStats()

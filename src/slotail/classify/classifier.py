@@ -15,7 +15,8 @@ from slotail.classify.series import Labels, SeriesRegistry
 from slotail.config.expr import fields_read
 from slotail.config.model import SLO, Config, LatencySpec, SLIKind
 from slotail.outcomes import BAD, EXCLUDED, GOOD
-from slotail.parse.lines import MISSING, ParsedBatch, field_getter
+from slotail.parse.lines import ParsedBatch, field_getter
+from slotail.parse.record import MISSING, Layout
 
 Outcome = tuple[int, int]  # (outcome, latency in µs or -1)
 Rule = Callable[[dict[str, Any]], Outcome | None]
@@ -171,17 +172,31 @@ def key_fields(config: Config) -> list[str]:
     return sorted(".".join(p) for p in paths)
 
 
-def key_function(fields: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """A function from an object to the values at `fields` (MISSING where absent), as one tuple.
+def read_fields(config: Config) -> list[str]:
+    """Every dotted path the config reads from a line (the timestamp aside): what a record holds."""
+    paths = set(key_fields(config))
+    for slo in config.slos:
+        paths |= set(slo.group_by)
+        if slo.sli.latency is not None:
+            paths.add(slo.sli.latency.field)
+    return sorted(paths)
 
-    Generated code (as `collections.namedtuple` does) runs at about half the time of
-    `tuple(map(obj.get, ...))`; names and getters are bound in its namespace, never spliced in.
+
+def key_function(fields: list[str], layout: Layout | None = None) -> Callable[[Any], tuple[Any, ...]]:
+    """A function from an object (a record of `layout`, or a dict) to its values at `fields`, as one
+    tuple (MISSING where absent).
+
+    On records of top-level fields it is one `operator.attrgetter`, all in C. Otherwise the code is
+    generated (as `collections.namedtuple` does), about half the time of `tuple(map(obj.get, ...))`;
+    names and getters are bound in its namespace, never spliced in.
     """
+    if layout is not None and (getter := layout.key_getter(fields)) is not None:
+        return getter
     namespace: dict[str, Any] = {"MISSING": MISSING}
     parts = []
     for i, path in enumerate(fields):
-        if "." in path:
-            namespace[f"get{i}"] = field_getter(path)
+        if layout is not None or "." in path:
+            namespace[f"get{i}"] = layout.getter(path) if layout is not None else field_getter(path)
             parts.append(f"get{i}(obj)")
         else:
             namespace[f"name{i}"] = path
@@ -190,12 +205,13 @@ def key_function(fields: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...
         f"def key(obj):\n    get = obj.get\n    return ({', '.join(parts)}{',' if len(parts) == 1 else ''})\n"
     )
     exec(source, namespace)  # the source holds only indexes: names and getters live in `namespace`
-    key: Callable[[dict[str, Any]], tuple[Any, ...]] = namespace["key"]
+    key: Callable[[Any], tuple[Any, ...]] = namespace["key"]
     return key
 
 
 def cacheable(key: tuple[Any, ...]) -> bool:
-    """Whether a key's outcome may be shared by equal keys: not when `True == 1` could mix types."""
+    """Whether a key's outcome may be shared by equal keys: not when `True == 1` could mix types
+    (such a key is cached with the types of its values)."""
     for value in key:
         kind = type(value)
         if kind is bool or ((kind is int or kind is float) and (value == 0 or value == 1)):
@@ -203,14 +219,18 @@ def cacheable(key: tuple[Any, ...]) -> bool:
     return True
 
 
-def latency_values(events: list[dict[str, Any]], lines: Int64s, field: str) -> npt.NDArray[np.float64]:
-    """A latency field's value on each of these lines (sorted, maybe repeated); NaN where not a number."""
+def latency_values(events: list[Any], lines: Int64s, get: Callable[[Any], Any]) -> npt.NDArray[np.float64]:
+    """A latency field's value (`get`) on each of these lines (sorted, maybe repeated); NaN where
+    not a number."""
     if not len(lines):
         return np.empty(0, np.float64)
     first = np.r_[True, lines[1:] != lines[:-1]]
-    get, nan = field_getter(field), math.nan
-    found = [get(events[i]) for i in lines[first].tolist()]
-    unique = np.array([v if type(v) is float or type(v) is int else nan for v in found], np.float64)
+    found = list(map(get, map(events.__getitem__, lines[first].tolist())))
+    if {*map(type, found)} <= {int, float}:  # all numbers (no bool), all in C
+        unique = np.array(found, np.float64)
+    else:
+        nan = math.nan
+        unique = np.array([v if type(v) is float or type(v) is int else nan for v in found], np.float64)
     values: npt.NDArray[np.float64] = unique[np.cumsum(first) - 1]
     return values
 
@@ -265,7 +285,11 @@ class Classifier:
     """
 
     def __init__(
-        self, config: Config, cache_size: int = 1 << 14, registry: SeriesRegistry | None = None
+        self,
+        config: Config,
+        cache_size: int = 1 << 14,
+        registry: SeriesRegistry | None = None,
+        layout: Layout | None = None,
     ) -> None:
         self.registry = registry if registry is not None else SeriesRegistry(config.slos)
         self.defer = False  # leave grouped observations on their SLO's series, tuples in `deferred`
@@ -276,9 +300,11 @@ class Classifier:
         for i, slo in enumerate(config.slos):
             if slo.sli.latency is not None:
                 self.latency_fields.setdefault(slo.sli.latency.field, {})[i] = slo.sli.latency
+        getter = field_getter if layout is None else layout.getter
+        self.latency_getters = {field: getter(field) for field in self.latency_fields}
         self.fields = key_fields(config)
-        self.key = key_function(self.fields)
-        self.cache: dict[tuple[Any, ...], int] = {}
+        self.key = key_function(self.fields, layout)
+        self.cache: dict[Any, int] = {}  # key -> class; keys not `cacheable` with their values' types
         self.cache_size = cache_size
         self.classes = KeyClasses()
 
@@ -306,7 +332,7 @@ class Classifier:
                     self.deferred[slo] = tuples
                 else:
                     sid[mine] = self.registry.place(slo, tuples)
-        ts = np.array(batch.ts_us, np.int64)
+        ts = np.asarray(batch.ts_us, np.int64)
         return Observations(sid.astype(np.int32), ts[line], outcome.astype(np.int8), latency, unmatched)
 
     def _hits(self, cids: Int64s) -> tuple[Int64s, Int64s, Int64s, Int64s]:
@@ -318,25 +344,36 @@ class Classifier:
         hit = first[cids[line]] + within
         return line, hit_sid[hit], hit_decision[hit], per_line
 
-    def _class_ids(self, events: list[dict[str, Any]]) -> Int64s:
+    def _class_ids(self, events: list[Any]) -> Int64s:
         """Each object's class id, or -1 where it must be classified on its own."""
-        cache, key_of, ids = self.cache, self.key, list[int]()
-        add, miss = ids.append, self._miss
-        for obj in events:
-            key = key_of(obj)
-            try:
-                cid = cache.get(key)
-            except TypeError:  # an unhashable value (a list or object)
-                cid = -1
-            add(miss(key, obj) if cid is None else cid)
+        keys = list(map(self.key, events))
+        cache = self.cache
+        try:
+            ids = list(map(cache.get, keys))
+        except TypeError:  # an unhashable value (a list or object) in some key
+            ids = [self._cached(key) for key in keys]
+        if None in ids:
+            for i in [i for i, cid in enumerate(ids) if cid is None]:
+                ids[i] = self._miss(keys[i], events[i])
         return np.array(ids, np.int64)
 
-    def _miss(self, key: tuple[Any, ...], obj: dict[str, Any]) -> int:
+    def _cached(self, key: tuple[Any, ...]) -> int | None:
+        try:
+            return self.cache.get(key)
+        except TypeError:
+            return -1
+
+    def _miss(self, key: tuple[Any, ...], obj: Any) -> int:
         """Evaluate an uncached key's object once; cache its class while there is room."""
+        if not cacheable(key):
+            key = (key, tuple(map(type, key)))  # `True` and `1` apart
+        cid = self.cache.get(key)  # an earlier line of the batch may have cached it
+        if cid is not None:
+            return cid
         if len(self.classes.ids) >= MAX_CLASSES:
             return -1
         cid = self.classes.intern(tuple(decide(obj) for decide in self.decisions))
-        if len(self.cache) < self.cache_size and cacheable(key):
+        if len(self.cache) < self.cache_size:
             self.cache[key] = cid
         return cid
 
@@ -350,7 +387,7 @@ class Classifier:
         if timed.any():
             for field, specs in self.latency_fields.items():
                 which = np.flatnonzero(timed & np.isin(sid, list(specs)))
-                values = latency_values(batch.events, line[which], field)
+                values = latency_values(batch.events, line[which], self.latency_getters[field])
                 for series, spec in specs.items():
                     mine = sid[which] == series
                     outcome[which[mine]], latency[which[mine]] = judge(values[mine], spec)

@@ -21,7 +21,8 @@ from slotail.config.expr import (
     ValueTest,
 )
 from slotail.config.regex import searcher
-from slotail.parse.lines import MISSING, field_getter
+from slotail.parse.lines import field_getter
+from slotail.parse.record import MISSING
 
 Predicate = Callable[[dict[str, Any]], bool]
 ValuePredicate = Callable[[Any], bool]

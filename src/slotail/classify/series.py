@@ -16,7 +16,8 @@ import numpy.typing as npt
 import orjson
 
 from slotail.config.model import SLO, SLIKind
-from slotail.parse.lines import MISSING, field_getter
+from slotail.parse.lines import field_getter
+from slotail.parse.record import MISSING
 
 OVERFLOW = "__overflow__"
 Labels = tuple[str, ...]

@@ -1,16 +1,31 @@
-"""Parse raw lines into JSON objects with a timestamp in microseconds."""
+"""Parse raw lines into JSON objects (or records of the fields a config reads) with a timestamp in µs.
+
+Two ways to the same result. Line by line, orjson decodes each line into a dict
+(`decode_line`): this is the reference, and what every questionable line gets.
+With a `Layout`, a batch goes to msgspec in a few calls instead: cheap C-speed
+scans first send every line msgspec could read differently from orjson (not
+shaped `{...}`, invalid UTF-8, digit runs that may be out of range) to
+`decode_line`, and a line msgspec refuses goes there too, so what comes out is
+what the reference gives (tests/unit/parse/test_records.py checks it by fuzzing).
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import compress, repeat
 from typing import Any
 
+import msgspec
+import numpy as np
+import numpy.typing as npt
 import orjson
 
-from slotail.parse.timestamps import MAX_US, MS_THRESHOLD, parse_iso, to_epoch_us
+from slotail.parse.record import MISSING, Layout, dig, layout_for
+from slotail.parse.timestamps import MAX_US, MS_THRESHOLD, parse_iso_many, to_epoch_us
 
 BOM = b"\xef\xbb\xbf"
 
@@ -38,12 +53,32 @@ REASONS = (
     BIG_INT,
 )
 
-MISSING = object()
 INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # the integers orjson reads exactly
 # Digits and "-" as "0", the rest blank: an integer beyond 64 bits shows as a run of 20 zeros or more
 # (20 digits, or a minus and 19); other runs (dashed ids) only cost their line a second decode.
 DIGITS_AS_ZERO = bytes(48 if 48 <= b <= 57 or b == 45 else 32 for b in range(256))
 LONG_RUN = b"0" * 20
+# For the batch scan: digits and signs as "0", "." kept, exponent marks as "e", what may come before
+# a JSON number (`:`, `,`, `[`, blanks) as ":", bytes beyond ASCII as "h", newlines as "n", the rest
+# as "x". A number that may overflow a double (1e400, 1.5E+400), which msgspec skips in a field it
+# does not read where orjson refuses the line, shows as ":", digits and dots, "e", three digits or
+# more; a huge mantissa, or an integer beyond 64 bits, as a long run of "0".
+
+
+def _scan_table() -> bytes:
+    table = bytearray(b"x" * 128 + b"h" * 128)
+    for chars, mark in ((b"0123456789+-", 48), (b".", 46), (b"eE", 101), (b":,[ \t\r", 58), (b"\n", 110)):
+        for char in chars:
+            table[char] = mark
+    return bytes(table)
+
+
+NUMBER_SHAPES = _scan_table()
+BIG_EXPONENT, NON_ASCII = b"e000", b"h"
+OPEN, CLOSE, CR = ord("{"), ord("}"), ord("\r")
+MAX_DEPTH = 1024  # orjson's nesting limit
+INT, STR, NONE, OTHER = range(4)  # kinds of timestamp values
+KINDS = {int: INT, str: STR, type(None): NONE, type(MISSING): NONE}
 MS_MIN, MS_MAX = MS_THRESHOLD, MAX_US // 1000  # epoch milliseconds that need no further checks
 
 
@@ -51,8 +86,8 @@ MS_MIN, MS_MAX = MS_THRESHOLD, MAX_US // 1000  # epoch milliseconds that need no
 class ParsedBatch:
     """The objects of one batch that parsed, their event times, and the rest counted by reason."""
 
-    events: list[dict[str, Any]] = field(default_factory=list)
-    ts_us: list[int] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)  # dicts, or records of a `Layout`
+    ts_us: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     invalid: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -62,20 +97,12 @@ class ParsedBatch:
 
 def field_getter(path: str) -> Callable[[dict[str, Any]], Any]:
     """A fast getter for a dotted path; returns a sentinel when any step is missing."""
-    keys = tuple(path.split("."))
-    if len(keys) == 1:
-        key = keys[0]
-        return lambda obj: obj.get(key, MISSING)
+    first, *rest = path.split(".")
+    if not rest:
+        return lambda obj: obj.get(first, MISSING)
 
-    def get(obj: dict[str, Any]) -> Any:
-        value: Any = obj
-        for key in keys:
-            if type(value) is not dict:
-                return MISSING
-            value = value.get(key, MISSING)
-        return value
-
-    return get
+    keys = tuple(rest)
+    return lambda obj: dig(obj.get(first, MISSING), keys)  # `obj` a dict or a record
 
 
 def _json_reason(line: bytes, exc: orjson.JSONDecodeError) -> str:
@@ -133,57 +160,203 @@ def _long_digits(data: bytes) -> bool:
     return LONG_RUN in data.translate(DIGITS_AS_ZERO)
 
 
-def big_int_lines(lines: list[bytes]) -> set[int]:
-    """Indexes of lines with an integer beyond 64 bits; one C-speed scan of the batch finds none fast."""
-    if not _long_digits(b"\n".join(lines)):
-        return set()
-    return {i for i, line in enumerate(lines) if _long_digits(line) and beyond_64_bits(line)}
+def decode_line(line: bytes, invalid: Counter[str]) -> dict[str, Any] | None:
+    """The reference: one line's object, or None when it is blank or counted invalid (by reason)."""
+    if _long_digits(line) and beyond_64_bits(line):
+        invalid[BIG_INT] += 1
+        return None
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        obj = _retry(line, exc, invalid)
+        if obj is MISSING:
+            return None
+    if type(obj) is not dict:
+        invalid[NOT_OBJECT] += 1
+        return None
+    return obj
+
+
+Int64s = npt.NDArray[np.int64]
+_BYTE_AT = re.compile(r"\(byte (\d+)\)$")
+_ITEM_AT = re.compile(r"at `\$\[(\d+)\]")
+
+
+def _bounds(lines: list[bytes]) -> tuple[Int64s, Int64s]:
+    """Where each line starts and ends in `b"\\n".join(lines)`."""
+    lengths = np.fromiter(map(len, lines), np.int64, len(lines))
+    ends = np.cumsum(lengths + 1) - 1
+    return ends - lengths, ends
+
+
+def _plain(buf: bytes, lines: list[bytes], starts: Int64s, ends: Int64s) -> npt.NDArray[np.bool_]:
+    """Lines msgspec reads as orjson does: shaped `{...}` (a CR may end them), valid UTF-8, no number
+    that may be out of range, not nested too deep. Being shaped so, no object can run from one line
+    into the next: `}` then `{` is never valid inside one, so a line that does not close its object
+    fails at the next line's first byte."""
+    view = np.frombuffer(buf, np.uint8)
+    if not len(view):
+        return np.zeros(len(lines), np.bool_)
+    top = len(view) - 1
+    first, last = view[np.minimum(starts, top)], view[np.maximum(ends - 1, 0)]
+    before = view[np.maximum(ends - 2, 0)]
+    closed = (last == CLOSE) | ((last == CR) & (before == CLOSE) & (ends - starts >= 3))
+    plain: npt.NDArray[np.bool_] = (ends - starts >= 2) & (first == OPEN) & closed
+    for i in _suspects(buf.translate(NUMBER_SHAPES), starts, ends, lines):
+        plain[i] = False
+    for i in np.flatnonzero(ends - starts > MAX_DEPTH).tolist():  # only a long line can nest too deep
+        if lines[i].count(b"[") + lines[i].count(b"{") > MAX_DEPTH:
+            plain[i] = False  # msgspec's own limit follows Python's recursion limit, not orjson's
+    return plain
+
+
+def _suspects(shapes: bytes, starts: Int64s, ends: Int64s, lines: list[bytes]) -> Iterator[int]:
+    """Lines of a scanned batch that msgspec may read otherwise than orjson: invalid UTF-8, or a
+    number that may be beyond what a double (or 64 bits) holds."""
+    at = shapes.find(NON_ASCII)
+    while at >= 0:
+        i = int(np.searchsorted(starts, at, "right")) - 1
+        try:
+            lines[i].decode("utf-8")
+        except UnicodeDecodeError:
+            yield i
+        at = shapes.find(NON_ASCII, int(ends[i]))
+    at = shapes.find(LONG_RUN)
+    while at >= 0:
+        i = int(np.searchsorted(starts, at, "right")) - 1
+        yield i
+        at = shapes.find(LONG_RUN, int(ends[i]))
+    at = shapes.find(BIG_EXPONENT)
+    while at >= 0:
+        low = max(at - 32, 0)  # a longer mantissa holds a long run
+        if shapes.rfind(b":", low, at) >= max(shapes.rfind(b"x", low, at), shapes.rfind(b"e", low, at)):
+            # a number: only digits and dots since a `:`, or no telling within 32 bytes
+            i = int(np.searchsorted(starts, at, "right")) - 1
+            yield i
+            at = shapes.find(BIG_EXPONENT, int(ends[i]))
+        else:
+            at = shapes.find(BIG_EXPONENT, at + 1)  # in a word, as in a hex id `5e252`
+
+
+def _culprit(exc: Exception, starts: Int64s, first: int, last: int) -> int | None:
+    """The line (of lines first..last - 1) a msgspec error is about, or None when it does not say."""
+    message = str(exc)
+    if found := _ITEM_AT.search(message):
+        return min(first + int(found[1]), last - 1)
+    if found := _BYTE_AT.search(message):
+        at = int(starts[first]) + int(found[1])
+        i = int(np.searchsorted(starts, at, "right")) - 1
+        if at == starts[i] and i > first:
+            i -= 1  # the line before did not close its object: the next one's `{` is where it failed
+        return min(max(i, first), last - 1)
+    return None
 
 
 class Parser:
-    """Turns raw lines into timestamped objects; never raises on a line's content."""
+    """Turns raw lines into timestamped objects; never raises on a line's content.
 
-    def __init__(self, timestamp_field: str = "timestamp", naive_utc: bool = False) -> None:
-        self._get_ts = field_getter(timestamp_field)
-        self._ts_key = timestamp_field if "." not in timestamp_field else None
+    Without `fields`, events are whole objects (dicts). With them, events are
+    records of those fields (and the timestamp) of a shared `Layout`.
+    """
+
+    def __init__(
+        self, timestamp_field: str = "timestamp", naive_utc: bool = False, fields: list[str] | None = None
+    ) -> None:
         self._naive_utc = naive_utc
+        self.layout: Layout | None = None
+        self._get_ts = field_getter(timestamp_field)
+        if fields is not None:
+            self.layout = layout_for(tuple(sorted({*fields, timestamp_field})))
+            self._get_ts = self.layout.getter(timestamp_field)
 
     def parse(self, lines: list[bytes], too_long: int = 0) -> ParsedBatch:
-        # One tight loop: orjson only fails on BOM, blank and invalid lines, which `_retry` sorts out.
         batch = ParsedBatch()
         if too_long:
             batch.invalid[TOO_LONG] += too_long
-        events, stamps, invalid = batch.events, batch.ts_us, batch.invalid
-        loads, decode_error, get_ts, ts_key = orjson.loads, orjson.JSONDecodeError, self._get_ts, self._ts_key
-        add_event, add_stamp, naive_utc = events.append, stamps.append, self._naive_utc
-        big = big_int_lines(lines)
-        if big:
-            invalid[BIG_INT] += len(big)
-            lines = [line for i, line in enumerate(lines) if i not in big]
-        for line in lines:
-            try:
-                obj = loads(line)
-            except decode_error as exc:
-                obj = _retry(line, exc, invalid)
-                if obj is MISSING:
-                    continue
-            if type(obj) is not dict:
-                invalid[NOT_OBJECT] += 1
-                continue
-            raw_ts = obj.get(ts_key, MISSING) if ts_key is not None else get_ts(obj)
-            if type(raw_ts) is int and MS_MIN <= raw_ts <= MS_MAX:
-                ts = raw_ts * 1000  # the common case, epoch milliseconds
-            elif raw_ts is MISSING or raw_ts is None:
-                invalid[NO_TIMESTAMP] += 1
-                continue
-            else:
-                parsed = (
-                    parse_iso(raw_ts, naive_utc) if type(raw_ts) is str else to_epoch_us(raw_ts, naive_utc)
-                )
-                if parsed is None:
-                    invalid[BAD_TIMESTAMP] += 1
-                    continue
-                ts = parsed
-            add_event(obj)
-            add_stamp(ts)
+        objects = self._objects(lines, batch.invalid) if self.layout is None else self._records(lines, batch)
+        self._stamp(objects, batch)
         return batch
+
+    def _objects(self, lines: list[bytes], invalid: Counter[str]) -> list[Any]:
+        """Every line through the reference decoder."""
+        decoded = (decode_line(line, invalid) for line in lines)
+        return [obj for obj in decoded if obj is not None]
+
+    def _records(self, lines: list[bytes], batch: ParsedBatch) -> list[Any]:
+        """Runs of plain lines decoded by msgspec in one call each, the rest line by line."""
+        assert self.layout is not None
+        layout, invalid, records = self.layout, batch.invalid, list[Any]()
+        buf = b"\n".join(lines)
+        starts, ends = _bounds(lines)
+        view, decode = memoryview(buf), self.layout.decoder.decode_lines
+
+        def one(i: int) -> None:
+            obj = decode_line(lines[i], invalid)
+            if obj is not None:
+                records.append(layout.from_dict(obj))
+
+        todo: list[tuple[int, int]] = []  # (first, end) of a run of lines, or (line, -1); in order
+        start = 0
+        for i in np.flatnonzero(~_plain(buf, lines, starts, ends)).tolist():
+            todo += [(start, i), (i, -1)]
+            start = i + 1
+        todo.append((start, len(lines)))
+        todo.reverse()  # a stack: the next piece last
+        while todo:
+            first, last = todo.pop()
+            if last < 0:
+                one(first)
+                continue
+            if first >= last:
+                continue
+            try:
+                got = decode(view[starts[first] : ends[last - 1]])
+            except (msgspec.DecodeError, RecursionError) as exc:
+                bad = _culprit(exc, starts, first, last)
+                if bad is None:
+                    todo.extend((i, -1) for i in range(last - 1, first - 1, -1))
+                else:
+                    todo += [(bad + 1, last), (bad, -1), (first, bad)]
+                continue
+            if len(got) == last - first:
+                records += got
+            else:  # more objects than lines: let each line speak for itself
+                todo.extend((i, -1) for i in range(last - 1, first - 1, -1))
+        return records
+
+    def _stamp(self, objects: list[Any], batch: ParsedBatch) -> None:
+        """Keep the objects with a usable timestamp, with it in µs; count the rest.
+
+        Epoch milliseconds and `...Z` times, nearly every line, are converted in numpy; any other
+        value goes through `to_epoch_us` on its own."""
+        raw = list(map(self._get_ts, objects))
+        kinds = np.fromiter(map(KINDS.get, map(type, raw), repeat(OTHER)), np.int8, len(raw))
+        us = np.full(len(raw), -1, np.int64)  # -1 bad (or not known yet), -2 missing
+        ints = kinds == INT
+        if ints.any():
+            try:
+                values = np.array(list(compress(raw, ints)), np.int64)
+            except OverflowError:  # beyond int64: every int on its own
+                values = np.zeros(np.count_nonzero(ints), np.int64)
+            millis = (values >= MS_MIN) & (values <= MS_MAX)
+            us[np.flatnonzero(ints)[millis]] = values[millis] * 1000
+            kinds[np.flatnonzero(ints)[~millis]] = OTHER
+        texts = kinds == STR
+        if texts.any():
+            us[texts] = parse_iso_many(list(compress(raw, texts)), self._naive_utc)
+        missing = kinds == NONE
+        us[missing] = -2
+        for i in np.flatnonzero(kinds == OTHER).tolist():  # floats, epoch seconds, anything else
+            found = to_epoch_us(raw[i], self._naive_utc)
+            us[i] = -1 if found is None else found
+        keep = us >= 0
+        if not keep.all():
+            for reason, count in (
+                (NO_TIMESTAMP, np.count_nonzero(missing)),
+                (BAD_TIMESTAMP, np.count_nonzero(us == -1)),
+            ):
+                if count:
+                    batch.invalid[reason] += int(count)
+            objects = list(compress(objects, keep))
+        batch.events = objects
+        batch.ts_us = us[keep]

@@ -6,6 +6,9 @@ import math
 from datetime import UTC, datetime
 from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
+
 US = 1_000_000
 MS_THRESHOLD = 100_000_000_000  # epoch numbers at or above this are milliseconds (1e11 s is year 5138)
 MAX_US = 253_402_300_800 * US - 1  # the last microsecond of 9999-12-31 (UTC)
@@ -118,3 +121,71 @@ def to_epoch_us(value: object, naive_utc: bool = False) -> int | None:
     else:
         return None
     return us if 0 <= us <= MAX_US else None
+
+
+_DAYS_BEFORE_MONTH = np.array([0, 306, 337, 0, 31, 61, 92, 122, 153, 184, 214, 245, 275], np.int64)
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
+_PREFIX = 19  # `YYYY-MM-DDTHH:MM:SS`
+GROUP_MIN = 64  # fewer texts of a length are parsed one by one (numpy's fixed cost is about 100 µs)
+# Digit weights of year, month, day, hour, minute and second in the prefix (separators weigh 0).
+_FIELDS = np.zeros((_PREFIX, 6), np.int64)
+for _column, (_first, _last) in enumerate(((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))):
+    _FIELDS[_first:_last, _column] = 10 ** np.arange(_last - _first - 1, -1, -1)
+
+
+@lru_cache(maxsize=16)
+def _shape(length: int) -> tuple[list[int], list[int], bytes]:
+    """Digit positions, separator positions and separators of `YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z`."""
+    template = (
+        "0000-00-00T00:00:00" + ("." + "0" * (length - _PREFIX - 2) if length > _PREFIX + 1 else "") + "Z"
+    )
+    digits = [i for i, c in enumerate(template) if c == "0"]
+    others = [i for i, c in enumerate(template) if c != "0"]
+    return digits, others, "".join(template[i] for i in others).encode()
+
+
+def _utc_group(texts: list[str], length: int) -> npt.NDArray[np.int64]:
+    """µs of texts of one length shaped `YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z`, computed in numpy; -1 where
+    a text is not so shaped or not a valid time (those are left to `parse_iso`)."""
+    try:
+        raw = "".join(texts).encode("ascii")
+    except UnicodeEncodeError:
+        return np.full(len(texts), -1, np.int64)
+    chars = np.frombuffer(raw, np.uint8).reshape(len(texts), length)
+    digit_at, other_at, others = _shape(length)
+    digits = chars - np.uint8(48)  # bytes below "0" wrap around to 208 and more
+    ok = (digits[:, digit_at] <= 9).all(axis=1) & (chars[:, other_at] == np.frombuffer(others, np.uint8)).all(
+        axis=1
+    )
+    wide = digits.astype(np.int64)
+    year, month, day, hour, minute, second = (wide[:, :_PREFIX] @ _FIELDS).T
+    places = length - _PREFIX - 2
+    micros = wide[:, _PREFIX + 1 : -1] @ (10 ** np.arange(5, 5 - places, -1)) if places > 0 else 0
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_ok = (month >= 1) & (month <= 12)
+    month_days = _MONTH_DAYS[np.where(month_ok, month, 0)] + (leap & (month == 2))
+    ok &= (year >= 1) & month_ok & (day >= 1) & (day <= month_days) & (hour <= 23) & (minute <= 59)
+    ok &= second <= 59
+    # Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+    shifted = year - (month <= 2)
+    era, of_era = shifted // 400, shifted % 400
+    of_year = _DAYS_BEFORE_MONTH[np.where(month_ok, month, 3)] + day - 1
+    days = era * 146097 + of_era * 365 + of_era // 4 - of_era // 100 + of_year - 719468
+    result = (days * 86400 + hour * 3600 + minute * 60 + second) * US + micros
+    ok &= (result >= 0) & (result <= MAX_US)
+    return np.where(ok, result, -1)
+
+
+def parse_iso_many(texts: list[str], naive_utc: bool = False) -> npt.NDArray[np.int64]:
+    """`parse_iso` of each text, -1 where it gives None: the common UTC shapes in numpy, the rest one
+    by one."""
+    result = np.full(len(texts), -1, np.int64)
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    for length in np.unique(lengths).tolist():
+        which = np.flatnonzero(lengths == length)
+        if len(which) >= GROUP_MIN and (length == _PREFIX + 1 or _PREFIX + 3 <= length <= _PREFIX + 8):
+            result[which] = _utc_group([texts[i] for i in which.tolist()], length)
+        for i in which[result[which] < 0].tolist():
+            found = parse_iso(texts[i], naive_utc)
+            result[i] = -1 if found is None else found
+    return result

@@ -1,0 +1,77 @@
+"""Records: only the fields a config reads, decoded from each line straight into a msgspec Struct.
+
+A config reads a handful of top-level fields (the timestamp, the fields its match
+expressions, latencies and groups name). msgspec decodes a whole batch of lines
+into structs of just those fields in one call, skipping the rest of each line
+without building it, about twice as fast as building every object with orjson.
+A record answers `get(key, default)` like the dict it stands for, so everything
+that reads fields through `field_getter` reads records and dicts alike.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from typing import Any
+
+import msgspec
+
+MISSING: Any = msgspec.UNSET  # an absent field (JSON null is None); a record's default for every field
+
+
+def dig(value: Any, keys: Iterable[str]) -> Any:
+    """The value at `keys` inside nested objects, or MISSING when a step is missing or not an object."""
+    for key in keys:
+        if type(value) is not dict:
+            return MISSING
+        value = value.get(key, MISSING)
+    return value
+
+
+class Layout:
+    """The record type of a set of field paths: one struct field per distinct top-level key."""
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.tops = tuple(sorted({path.split(".", 1)[0] for path in paths}))
+        self.attrs = {top: f"f{i}" for i, top in enumerate(self.tops)}
+        attrs = self.attrs
+
+        def get(record: Any, key: str, default: Any = None) -> Any:
+            attr = attrs.get(key)
+            value = MISSING if attr is None else getattr(record, attr)
+            return default if value is MISSING else value
+
+        self.record: type[msgspec.Struct] = msgspec.defstruct(
+            "Record",
+            [(attr, Any, MISSING) for attr in attrs.values()],
+            rename={attr: top for top, attr in attrs.items()},
+            namespace={"get": get},
+            gc=False,  # decoded JSON holds no reference cycles
+        )
+        self.decoder = msgspec.json.Decoder(self.record)
+
+    def from_dict(self, obj: dict[str, Any]) -> Any:
+        """The record of an object decoded some other way (orjson)."""
+        return self.record(*[obj.get(top, MISSING) for top in self.tops])
+
+    def getter(self, path: str) -> Callable[[Any], Any]:
+        """A C-speed getter for a top-level field (MISSING where absent); dotted paths dig in dicts."""
+        top, _, rest = path.partition(".")
+        attr = operator.attrgetter(self.attrs[top])
+        if not rest:
+            return attr
+        keys = tuple(rest.split("."))
+        return lambda record: dig(attr(record), keys)
+
+    def key_getter(self, paths: list[str]) -> Callable[[Any], tuple[Any, ...]] | None:
+        """One C call from a record to the tuple of its values at `paths`; None unless all are top-level."""
+        if len(paths) < 2 or any("." in p for p in paths):
+            return None
+        return operator.attrgetter(*(self.attrs[p] for p in paths))
+
+
+@lru_cache(maxsize=64)
+def layout_for(paths: tuple[str, ...]) -> Layout:
+    """One layout (one struct type) per set of paths, shared by the parser and the classifier."""
+    return Layout(paths)
