@@ -17,6 +17,21 @@ NEVER = np.iinfo(np.int64).min
 HDR_WIDTH = 1 << 16  # HDR counts indexes fit in 16 bits (HdrLayout asserts it)
 
 
+def distinct(values: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """`np.unique(values, return_inverse=True)`, without sorting when the values lie close together
+    (bucket numbers of a batch do)."""
+    if not len(values):
+        return values, values
+    low = int(values.min())
+    width = int(values.max()) - low + 1
+    if width > 4 * len(values) + 4096:
+        return np.unique(values, return_inverse=True)
+    present = np.zeros(width, np.bool_)
+    present[values - low] = True
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present) + low, rank[values - low]
+
+
 class Ring:
     """Counters shaped (slots, series, 3) and, for latency series, one sparse histogram per slot."""
 
@@ -41,9 +56,10 @@ class Ring:
         """The bucket of one instant."""
         return -((-ts_us) // self.tier.bucket_us)
 
-    def _claim(self, buckets: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        """Clear the slots that newer buckets take over; returns the distinct buckets."""
-        unique = np.unique(buckets)
+    def _claim(self, buckets: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Clear the slots that newer buckets take over; returns the distinct buckets (sorted) and
+        where each of `buckets` is among them."""
+        unique, inverse = distinct(buckets)
         slots = unique % self.tier.slots
         newer = unique > self.tags[slots]
         fresh = np.unique(slots[newer])
@@ -52,7 +68,7 @@ class Ring:
             if self.hist[slot]:
                 self.hist[slot] = {}
         np.maximum.at(self.tags, slots[newer], unique[newer])
-        return unique
+        return unique, inverse
 
     def add(
         self,
@@ -61,13 +77,15 @@ class Ring:
         outcome: npt.NDArray[np.int8],
     ) -> npt.NDArray[np.bool_]:
         """Count observations; returns which were accepted (the rest are too old for this ring)."""
-        buckets = self.bucket_of(ts_us)
-        unique = self._claim(buckets)
-        slots = buckets % self.tier.slots
-        accepted: npt.NDArray[np.bool_] = self.tags[slots] == buckets
-        np.add.at(self.counts, (slots[accepted], series[accepted], outcome[accepted]), 1)
-        live = unique[self.tags[unique % self.tier.slots] == unique]  # the buckets accepted ones are in
-        self.dirty.update((live % self.tier.slots).tolist())
+        unique, inverse = self._claim(self.bucket_of(ts_us))
+        slots = unique % self.tier.slots
+        live = self.tags[slots] == unique  # the buckets this ring holds (one per slot)
+        accepted: npt.NDArray[np.bool_] = live[inverse]
+        n_series = self.counts.shape[1]
+        flat = (inverse * n_series + series) * 3 + outcome
+        counted = np.bincount(flat[accepted], minlength=len(unique) * n_series * 3)
+        self.counts[slots[live]] += counted.reshape(len(unique), n_series, 3)[live]
+        self.dirty.update(slots[live].tolist())
         return accepted
 
     def add_latency(
