@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from slotail.classify import Classifier, Observations
-from slotail.classify.classifier import read_fields
+from slotail.classify.classifier import number_fields, read_fields
 from slotail.classify.maintenance import Maintenance
 from slotail.classify.series import SeriesRegistry
 from slotail.config import Config
@@ -41,7 +41,10 @@ class LineStats:
 def parser_for(config: Config) -> Parser:
     """The line parser a config asks for: records of the fields it reads."""
     return Parser(
-        config.timestamp.field, naive_utc=config.timestamp.naive == "utc", fields=read_fields(config)
+        config.timestamp.field,
+        naive_utc=config.timestamp.naive == "utc",
+        fields=read_fields(config),
+        numbers=number_fields(config),
     )
 
 

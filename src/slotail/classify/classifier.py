@@ -182,6 +182,15 @@ def read_fields(config: Config) -> list[str]:
     return sorted(paths)
 
 
+def number_fields(config: Config) -> list[str]:
+    """Top-level fields the config reads only as a latency (a number): records hold them as floats."""
+    elsewhere = {p.split(".", 1)[0] for p in key_fields(config)} | {config.timestamp.field.split(".", 1)[0]}
+    for slo in config.slos:
+        elsewhere |= {p.split(".", 1)[0] for p in slo.group_by}
+    latency = {slo.sli.latency.field for slo in config.slos if slo.sli.latency is not None}
+    return sorted(f for f in latency if "." not in f and f not in elsewhere)
+
+
 def key_function(fields: list[str], layout: Layout | None = None) -> Callable[[Any], tuple[Any, ...]]:
     """A function from an object (a record of `layout`, or a dict) to its values at `fields`, as one
     tuple (MISSING where absent).
@@ -219,20 +228,17 @@ def cacheable(key: tuple[Any, ...]) -> bool:
     return True
 
 
-def latency_values(events: list[Any], lines: Int64s, get: Callable[[Any], Any]) -> npt.NDArray[np.float64]:
-    """A latency field's value (`get`) on each of these lines (sorted, maybe repeated); NaN where
-    not a number."""
-    if not len(lines):
-        return np.empty(0, np.float64)
-    first = np.r_[True, lines[1:] != lines[:-1]]
-    found = list(map(get, map(events.__getitem__, lines[first].tolist())))
-    if {*map(type, found)} <= {int, float}:  # all numbers (no bool), all in C
-        unique = np.array(found, np.float64)
-    else:
-        nan = math.nan
-        unique = np.array([v if type(v) is float or type(v) is int else nan for v in found], np.float64)
-    values: npt.NDArray[np.float64] = unique[np.cumsum(first) - 1]
-    return values
+NUMERIC = frozenset({int, float})  # JSON numbers: never bool
+
+
+def numbers(events: list[Any], get: Callable[[Any], Any], floats: bool = False) -> npt.NDArray[np.float64]:
+    """A field's value (`get`) on each event as a float; NaN where it is not a number (or is a bool).
+    `floats`: the events are records that hold the field as a float already."""
+    found = list(map(get, events))
+    if floats or {*map(type, found)} <= {int, float}:  # all numbers, all in C
+        return np.array(found, np.float64)
+    nan = math.nan
+    return np.array([v if type(v) is float or type(v) is int else nan for v in found], np.float64)
 
 
 def judge(values: npt.NDArray[np.float64], spec: LatencySpec) -> tuple[Int64s, Int64s]:
@@ -302,6 +308,9 @@ class Classifier:
                 self.latency_fields.setdefault(slo.sli.latency.field, {})[i] = slo.sli.latency
         getter = field_getter if layout is None else layout.getter
         self.latency_getters = {field: getter(field) for field in self.latency_fields}
+        self.latency_floats = {
+            field: layout is not None and field in layout.numbers for field in self.latency_fields
+        }
         self.fields = key_fields(config)
         self.key = key_function(self.fields, layout)
         self.cache: dict[Any, int] = {}  # key -> class; keys not `cacheable` with their values' types
@@ -383,14 +392,16 @@ class Classifier:
         """(outcome, latency µs) of the cached hits, reading latencies where they decide."""
         outcome = decision.copy()
         latency = np.full(len(line), -1, np.int64)
-        timed = decision == TIMED
-        if timed.any():
+        timed = np.flatnonzero(decision == TIMED)
+        if len(timed):
+            timed_sid = sid[timed]
             for field, specs in self.latency_fields.items():
-                which = np.flatnonzero(timed & np.isin(sid, list(specs)))
-                values = latency_values(batch.events, line[which], self.latency_getters[field])
+                get, floats = self.latency_getters[field], self.latency_floats[field]
+                values = numbers(batch.events, get, floats)  # one column a batch
                 for series, spec in specs.items():
-                    mine = sid[which] == series
-                    outcome[which[mine]], latency[which[mine]] = judge(values[mine], spec)
+                    mine = timed[timed_sid == series]
+                    if len(mine):
+                        outcome[mine], latency[mine] = judge(values[line[mine]], spec)
         return outcome, latency
 
     def _one_by_one(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from typing import Any
@@ -256,17 +256,22 @@ class Parser:
     """Turns raw lines into timestamped objects; never raises on a line's content.
 
     Without `fields`, events are whole objects (dicts). With them, events are
-    records of those fields (and the timestamp) of a shared `Layout`.
+    records of those fields (and the timestamp) of a shared `Layout`; top-level
+    `numbers` among them are read as floats (NaN where not a number).
     """
 
     def __init__(
-        self, timestamp_field: str = "timestamp", naive_utc: bool = False, fields: list[str] | None = None
+        self,
+        timestamp_field: str = "timestamp",
+        naive_utc: bool = False,
+        fields: Sequence[str] | None = None,
+        numbers: Sequence[str] = (),
     ) -> None:
         self._naive_utc = naive_utc
         self.layout: Layout | None = None
         self._get_ts = field_getter(timestamp_field)
         if fields is not None:
-            self.layout = layout_for(tuple(sorted({*fields, timestamp_field})))
+            self.layout = layout_for(tuple(sorted({*fields, timestamp_field})), tuple(sorted(numbers)))
             self._get_ts = self.layout.getter(timestamp_field)
 
     def parse(self, lines: list[bytes], too_long: int = 0) -> ParsedBatch:

@@ -6,10 +6,16 @@ into structs of just those fields in one call, skipping the rest of each line
 without building it, about twice as fast as building every object with orjson.
 A record answers `get(key, default)` like the dict it stands for, so everything
 that reads fields through `field_getter` reads records and dicts alike.
+
+A field read only as a number (a latency) is decoded as a float (None for
+null, NaN where missing; numpy reads both as NaN): msgspec refuses a line where
+it is anything else (a string, a bool), and the reference decoder then gives
+it NaN too.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -18,6 +24,12 @@ from typing import Any
 import msgspec
 
 MISSING: Any = msgspec.UNSET  # an absent field (JSON null is None); a record's default for every field
+NAN = math.nan
+
+
+def as_number(value: Any) -> float:
+    """A number field's value as a record holds it: the float of a JSON number, else NaN."""
+    return float(value) if type(value) is int or type(value) is float else NAN
 
 
 def dig(value: Any, keys: Iterable[str]) -> Any:
@@ -32,8 +44,9 @@ def dig(value: Any, keys: Iterable[str]) -> Any:
 class Layout:
     """The record type of a set of field paths: one struct field per distinct top-level key."""
 
-    def __init__(self, paths: Iterable[str]) -> None:
-        self.tops = tuple(sorted({path.split(".", 1)[0] for path in paths}))
+    def __init__(self, paths: Iterable[str], numbers: Iterable[str] = ()) -> None:
+        self.tops = tuple(sorted({path.split(".", 1)[0] for path in paths} | set(numbers)))
+        self.numbers = frozenset(numbers)
         self.attrs = {top: f"f{i}" for i, top in enumerate(self.tops)}
         attrs = self.attrs
 
@@ -44,7 +57,10 @@ class Layout:
 
         self.record: type[msgspec.Struct] = msgspec.defstruct(
             "Record",
-            [(attr, Any, MISSING) for attr in attrs.values()],
+            [
+                (attr, float, NAN) if top in self.numbers else (attr, Any, MISSING)
+                for top, attr in attrs.items()
+            ],
             rename={attr: top for top, attr in attrs.items()},
             namespace={"get": get},
             gc=False,  # decoded JSON holds no reference cycles
@@ -53,7 +69,9 @@ class Layout:
 
     def from_dict(self, obj: dict[str, Any]) -> Any:
         """The record of an object decoded some other way (orjson)."""
-        return self.record(*[obj.get(top, MISSING) for top in self.tops])
+        return self.record(
+            *[as_number(obj.get(top)) if top in self.numbers else obj.get(top, MISSING) for top in self.tops]
+        )
 
     def getter(self, path: str) -> Callable[[Any], Any]:
         """A C-speed getter for a top-level field (MISSING where absent); dotted paths dig in dicts."""
@@ -72,6 +90,6 @@ class Layout:
 
 
 @lru_cache(maxsize=64)
-def layout_for(paths: tuple[str, ...]) -> Layout:
+def layout_for(paths: tuple[str, ...], numbers: tuple[str, ...] = ()) -> Layout:
     """One layout (one struct type) per set of paths, shared by the parser and the classifier."""
-    return Layout(paths)
+    return Layout(paths, numbers)

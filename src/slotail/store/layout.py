@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from slotail.timeutil import US
 
 LADDER_S = (60, 600, 3600)  # coarser bucket sizes above the base bucket
-AHEAD_S = 15 * 60  # how far writes may run ahead of the newest evaluation (skew, lateness, batches)
+AHEAD_S = 30 * 60  # how far writes may run ahead of the newest evaluation (skew, lateness, batches)
 MONTH_MAX_S = 31 * 86400
 MONTH_MIN_S = 28 * 86400
 

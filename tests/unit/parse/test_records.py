@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from slotail.parse import ParsedBatch, Parser
-from slotail.parse.record import MISSING
+from slotail.parse.record import MISSING, as_number
 from tests.unit.parse.test_parser import BOM, any_line, json_values
 
 FIELDS = ["event", "status", "sli.code", "latency"]
@@ -90,9 +90,13 @@ lines = st.one_of(
 )
 
 
-def seen(batch: ParsedBatch) -> list[tuple[int, str]]:
-    """Each kept line's timestamp and the repr of the values it holds at the read fields."""
-    read = [{top: e.get(top, MISSING) for top in TOPS} for e in batch.events]  # a record's or a dict's get
+def seen(batch: ParsedBatch, numbers: tuple[str, ...] = ()) -> list[tuple[int, str]]:
+    """Each kept line's timestamp and the repr of its values at the read fields (`numbers` as a
+    record holds them: a float, or NaN)."""
+    read = [
+        {top: as_number(e.get(top)) if top in numbers else e.get(top, MISSING) for top in TOPS}
+        for e in batch.events  # a record's or a dict's `get`
+    ]
     return [(int(ts), repr(values)) for ts, values in zip(batch.ts_us, read, strict=True)]
 
 
@@ -101,6 +105,9 @@ def check(batch_lines: list[bytes]) -> None:
     records = Parser(fields=FIELDS).parse(batch_lines)
     assert records.invalid == reference.invalid
     assert seen(records) == seen(reference)
+    floats = Parser(fields=FIELDS, numbers=["latency"]).parse(batch_lines)  # read as a number only
+    assert floats.invalid == reference.invalid
+    assert seen(floats) == seen(reference, ("latency",))
 
 
 @settings(max_examples=int(os.environ.get("SLOTAIL_FUZZ_EXAMPLES", 400)), deadline=None)
