@@ -202,40 +202,50 @@ def _plain(buf: bytes, lines: list[bytes], starts: Int64s, ends: Int64s) -> npt.
     before = view[np.maximum(ends - 2, 0)]
     closed = (last == CLOSE) | ((last == CR) & (before == CLOSE) & (ends - starts >= 3))
     plain: npt.NDArray[np.bool_] = (ends - starts >= 2) & (first == OPEN) & closed
-    for i in _suspects(buf.translate(NUMBER_SHAPES), starts, ends, lines):
-        plain[i] = False
+    plain[_suspects(buf.translate(NUMBER_SHAPES), starts, lines)] = False
     for i in np.flatnonzero(ends - starts > MAX_DEPTH).tolist():  # only a long line can nest too deep
         if lines[i].count(b"[") + lines[i].count(b"{") > MAX_DEPTH:
             plain[i] = False  # msgspec's own limit follows Python's recursion limit, not orjson's
     return plain
 
 
-def _suspects(shapes: bytes, starts: Int64s, ends: Int64s, lines: list[bytes]) -> Iterator[int]:
+def _words(shapes: bytes, word: bytes) -> Int64s:
+    """Every position of a 4-byte `word` in `shapes` (numpy over the 4 alignments: no byte loop)."""
+    pattern, found = int.from_bytes(word, "little"), [np.empty(0, np.int64)]
+    for k in range(min(4, len(shapes) - 3)):
+        words = np.frombuffer(shapes, "<u4", count=(len(shapes) - k) // 4, offset=k)
+        found.append(np.flatnonzero(words == pattern) * 4 + k)
+    return np.concatenate(found)
+
+
+def _suspects(shapes: bytes, starts: Int64s, lines: list[bytes]) -> Int64s:
     """Lines of a scanned batch that msgspec may read otherwise than orjson: invalid UTF-8, or a
     number that may be beyond what a double (or 64 bits) holds."""
-    at = shapes.find(NON_ASCII)
+    suspects = []
+    at = shapes.find(NON_ASCII)  # rare: one find a line that holds any
     while at >= 0:
         i = int(np.searchsorted(starts, at, "right")) - 1
         try:
             lines[i].decode("utf-8")
         except UnicodeDecodeError:
-            yield i
-        at = shapes.find(NON_ASCII, int(ends[i]))
-    at = shapes.find(LONG_RUN)
-    while at >= 0:
-        i = int(np.searchsorted(starts, at, "right")) - 1
-        yield i
-        at = shapes.find(LONG_RUN, int(ends[i]))
-    at = shapes.find(BIG_EXPONENT)
-    while at >= 0:
-        low = max(at - 32, 0)  # a longer mantissa holds a long run
-        if shapes.rfind(b":", low, at) >= max(shapes.rfind(b"x", low, at), shapes.rfind(b"e", low, at)):
-            # a number: only digits and dots since a `:`, or no telling within 32 bytes
-            i = int(np.searchsorted(starts, at, "right")) - 1
-            yield i
-            at = shapes.find(BIG_EXPONENT, int(ends[i]))
-        else:
-            at = shapes.find(BIG_EXPONENT, at + 1)  # in a word, as in a hex id `5e252`
+            suspects.append(i)
+        at = shapes.find(NON_ASCII, int(starts[i + 1]) if i + 1 < len(starts) else len(shapes))
+    view = np.frombuffer(shapes, np.uint8)
+    # 20 digits in a row hold 4 aligned words of digits (16 digits in a row are enough to look closer).
+    digits = np.frombuffer(shapes, "<u4", count=len(shapes) // 4) == int.from_bytes(b"0000", "little")
+    runs = np.flatnonzero(digits[:-3] & digits[1:-2] & digits[2:-1] & digits[3:]) * 4
+    # `e` and three digits, after digits and dots that follow a `:` (a number, not a word like `5e252`);
+    # a mantissa of 32 or more is let through as a number too.
+    marks = _words(shapes, BIG_EXPONENT)
+    if len(marks):
+        before = view[np.clip(marks[:, None] - np.arange(1, 33), 0, None)]
+        inside = (before == ord("0")) | (before == ord("."))
+        first_other = np.argmax(~inside, axis=1)
+        preceding = before[np.arange(len(marks)), first_other]
+        marks = marks[(preceding == ord(":")) | inside.all(axis=1)]
+    found = np.concatenate((runs, marks))
+    lines_at = np.searchsorted(starts, found, "right") - 1
+    return np.concatenate((np.array(suspects, np.int64), lines_at))
 
 
 def _culprit(exc: Exception, starts: Int64s, first: int, last: int) -> int | None:
