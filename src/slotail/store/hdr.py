@@ -60,8 +60,49 @@ class HdrLayout:
         return result
 
 
-# Sorted unique counts indexes and their counts: 6 bytes an entry (a bucket's count stays under 2**32).
+# Sorted unique counts indexes and their counts (a bucket's count stays under 2**32).
 Sparse = tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint32]]
+
+# A sparse histogram as one bytes object: (index, count) records, then a byte giving the counts'
+# width (1, 2 or 4: the narrowest that holds the largest count). Rings hold tens of thousands of
+# these, so one small object each (not two arrays and a tuple) and 3 bytes a record when counts
+# stay under 256, as they do in all but the busiest buckets.
+Packed = bytes
+RECORDS = {w: np.dtype([("index", "<u2"), ("count", f"<u{w}")]) for w in (1, 2, 4)}
+
+
+def pack(sparse: Sparse) -> Packed:
+    """One bytes object for a sparse histogram (it has at least one index)."""
+    indexes, counts = sparse
+    top = int(counts.max())
+    width = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 4
+    records = np.empty(len(indexes), RECORDS[width])
+    records["index"], records["count"] = indexes, counts
+    return records.tobytes() + bytes((width,))
+
+
+def unpack(packed: Packed) -> Sparse:
+    """The sparse histogram a `pack` made: its indexes and counts (as uint32)."""
+    dtype = RECORDS[packed[-1]]
+    records = np.frombuffer(packed, dtype, count=(len(packed) - 1) // dtype.itemsize)
+    return records["index"].copy(), records["count"].astype(np.uint32)
+
+
+def merge_packed(a: Packed, b: Packed) -> Packed:
+    """Sum two packed histograms."""
+    return pack(merge_sparse(unpack(a), unpack(b)))
+
+
+def dense_packed(layout: HdrLayout, parts: Iterable[Packed]) -> Counts:
+    """A dense counts array summing packed histograms (read a width at a time, in one pass each)."""
+    by_width: dict[int, list[memoryview]] = {}
+    for part in parts:
+        by_width.setdefault(part[-1], []).append(memoryview(part)[:-1])
+    counts = np.zeros(layout.counts_len, np.int64)
+    for width, views in by_width.items():
+        records = np.frombuffer(b"".join(views), RECORDS[width])
+        counts += layout.dense(records["index"], records["count"])
+    return counts
 
 
 def merge_sparse(a: Sparse, b: Sparse) -> Sparse:

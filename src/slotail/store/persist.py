@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from slotail.store.hdr import Sparse
+from slotail.store.hdr import Packed, pack, unpack
 from slotail.store.ring import NEVER
 from slotail.store.store import Store
 
@@ -34,26 +34,28 @@ class SlotRow:
     hist: bytes
 
 
-def encode_hist(hist: dict[int, Sparse]) -> bytes:
+def encode_hist(hist: dict[int, Packed]) -> bytes:
     """[n, sids..., sizes...] as int64, then every index (uint16), then every count (int64)."""
     sids = sorted(hist)
-    header = np.array([len(sids), *sids, *(len(hist[s][0]) for s in sids)], np.int64).tobytes()
-    indexes = b"".join(hist[s][0].astype(np.uint16).tobytes() for s in sids)
-    return header + indexes + b"".join(hist[s][1].astype(np.int64).tobytes() for s in sids)
+    sparse = [unpack(hist[s]) for s in sids]
+    header = np.array([len(sids), *sids, *(len(i) for i, _ in sparse)], np.int64).tobytes()
+    indexes = b"".join(i.tobytes() for i, _ in sparse)
+    return header + indexes + b"".join(c.astype(np.int64).tobytes() for _, c in sparse)
 
 
-def decode_hist(data: bytes) -> dict[int, Sparse]:
+def decode_hist(data: bytes) -> dict[int, Packed]:
     if not data:
         return {}
     n = int(np.frombuffer(data, np.int64, count=1)[0])
     header = np.frombuffer(data, np.int64, count=1 + 2 * n)
     sids, sizes = header[1 : 1 + n].tolist(), header[1 + n :]
     start, total = 8 * (1 + 2 * n), int(sizes.sum())
-    indexes = np.frombuffer(data, np.uint16, count=total, offset=start).copy()
+    indexes = np.frombuffer(data, np.uint16, count=total, offset=start)
     counts = np.frombuffer(data, np.int64, count=total, offset=start + 2 * total).astype(np.uint32)
     ends = np.cumsum(sizes)
     starts, ends = (ends - sizes).tolist(), ends.tolist()
-    return {sid: (indexes[a:b], counts[a:b]) for sid, a, b in zip(sids, starts, ends, strict=True)}
+    spans = zip(sids, starts, ends, strict=True)
+    return {sid: pack((indexes[a:b], counts[a:b])) for sid, a, b in spans if b > a}
 
 
 def store_meta(store: Store, keys: list[str]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from slotail.store.hdr import Sparse, merge_sparse
+from slotail.store.hdr import Packed, merge_packed, merge_sparse, pack, unpack
 from slotail.store.layout import Tier
 
 NEVER = np.iinfo(np.int64).min
@@ -33,13 +33,14 @@ def distinct(values: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.
 
 
 class Ring:
-    """Counters shaped (slots, series, 3) and, for latency series, one sparse histogram per slot."""
+    """Counters shaped (slots, series, 3) and, for latency series, one packed histogram per slot."""
 
     def __init__(self, tier: Tier, n_series: int) -> None:
         self.tier = tier
         self.tags = np.full(tier.slots, NEVER, np.int64)
         self.counts = np.zeros((tier.slots, n_series, 3), np.int64)
-        self.hist: list[dict[int, Sparse]] = [{} for _ in range(tier.slots)]
+        self.hist: list[dict[int, Packed]] = [{} for _ in range(tier.slots)]
+        self.hist_bytes = 0  # the histograms' bytes, kept as they change
         self.dirty: set[int] = set()  # slots changed since the last checkpoint took them
 
     def grow(self, n_series: int) -> None:
@@ -65,8 +66,7 @@ class Ring:
         fresh = np.unique(slots[newer])
         self.counts[fresh] = 0
         for slot in fresh.tolist():
-            if self.hist[slot]:
-                self.hist[slot] = {}
+            self._clear_hist(slot)
         np.maximum.at(self.tags, slots[newer], unique[newer])
         return unique, inverse
 
@@ -115,7 +115,7 @@ class Ring:
         for i, (slot, sid) in enumerate(zip(slot_ids, sids, strict=True)):
             fresh = (indexes[bounds[i] : bounds[i + 1]], counts32[bounds[i] : bounds[i + 1]])
             held = hist[slot].get(sid)
-            hist[slot][sid] = fresh if held is None else merge_sparse(held, fresh)
+            self._put_hist(slot, sid, pack(fresh if held is None else merge_sparse(unpack(held), fresh)))
 
     def span(self, first: int, last: int) -> npt.NDArray[np.int64]:
         """Counters of buckets first..last (inclusive), shaped (n, series, 3); stale buckets read 0."""
@@ -124,14 +124,14 @@ class Ring:
         live = self.tags[slots] == buckets
         return np.where(live[:, None, None], self.counts[slots], 0)
 
-    def latency(self, sid: int, first: int, last: int) -> list[Sparse]:
-        """The sparse histograms of one series over buckets first..last (inclusive)."""
+    def latency(self, sid: int, first: int, last: int) -> list[Packed]:
+        """The packed histograms of one series over buckets first..last (inclusive)."""
         buckets = np.arange(max(first, last - self.tier.slots + 1), last + 1, dtype=np.int64)
         slots = buckets % self.tier.slots
         live = slots[self.tags[slots] == buckets].tolist()
         return [self.hist[slot][sid] for slot in live if sid in self.hist[slot]]
 
-    def absorb(self, bucket: int, counts: npt.NDArray[np.int64], hist: dict[int, Sparse]) -> bool:
+    def absorb(self, bucket: int, counts: npt.NDArray[np.int64], hist: dict[int, Packed]) -> bool:
         """Fold in one bucket from elsewhere; False when this ring holds newer time in its slot."""
         slot = bucket % self.tier.slots
         if self.tags[slot] > bucket:
@@ -139,13 +139,23 @@ class Ring:
         if self.tags[slot] < bucket:
             self.tags[slot] = bucket
             self.counts[slot] = 0
-            self.hist[slot] = {}
+            self._clear_hist(slot)
         self.counts[slot] += counts
-        for sid, sparse in hist.items():
+        for sid, packed in hist.items():
             held = self.hist[slot].get(sid)
-            self.hist[slot][sid] = sparse if held is None else merge_sparse(held, sparse)
+            self._put_hist(slot, sid, packed if held is None else merge_packed(held, packed))
         self.dirty.add(slot)
         return True
+
+    def _put_hist(self, slot: int, sid: int, packed: Packed) -> None:
+        held = self.hist[slot].get(sid)
+        self.hist_bytes += len(packed) - (len(held) if held is not None else 0)
+        self.hist[slot][sid] = packed
+
+    def _clear_hist(self, slot: int) -> None:
+        if self.hist[slot]:
+            self.hist_bytes -= sum(map(len, self.hist[slot].values()))
+            self.hist[slot] = {}
 
     def merge(self, other: Ring, mapping: npt.NDArray[np.int64] | None = None) -> None:
         """Fold another ring into this one (newer buckets win, equal ones add); `mapping` gives where
@@ -156,7 +166,7 @@ class Ring:
                 counts = np.zeros(self.counts.shape[1:], np.int64)
                 np.add.at(counts, mapping, other.counts[slot])
                 hist = {}
-                for sid, sparse in other.hist[slot].items():
+                for sid, packed in other.hist[slot].items():
                     held = hist.get(int(mapping[sid]))
-                    hist[int(mapping[sid])] = sparse if held is None else merge_sparse(held, sparse)
+                    hist[int(mapping[sid])] = packed if held is None else merge_packed(held, packed)
             self.absorb(int(other.tags[slot]), counts, hist)

@@ -10,7 +10,7 @@ import numpy.typing as npt
 from slotail.classify.classifier import Observations
 from slotail.classify.series import SeriesRegistry
 from slotail.outcomes import EXCLUDED
-from slotail.store.hdr import Counts, HdrLayout
+from slotail.store.hdr import Counts, HdrLayout, dense_packed
 from slotail.store.layout import Layout
 from slotail.store.ring import Ring
 
@@ -117,19 +117,11 @@ class Store:
             ratio = ring.tier.bucket_s // base.tier.bucket_s
             parts = ring.latency(sid, ring.bucket(start_us) + 1, cut)
             parts += base.latency(sid, cut * ratio + 1, base.bucket(end_us))
-        if not parts:
-            return np.zeros(self.hdr.counts_len, np.int64)
-        indexes = np.concatenate([p[0] for p in parts])
-        weights = np.concatenate([p[1] for p in parts])
-        return self.hdr.dense(indexes, weights)
+        return dense_packed(self.hdr, parts)
 
     def nbytes(self) -> int:
         """Bytes the store's arrays hold (counters, tags and histograms; Python object overhead aside)."""
-        total = 0
-        for ring in self.rings:
-            total += ring.counts.nbytes + ring.tags.nbytes
-            total += sum(i.nbytes + c.nbytes for slot in ring.hist for i, c in slot.values())
-        return total
+        return sum(ring.counts.nbytes + ring.tags.nbytes + ring.hist_bytes for ring in self.rings)
 
     def merge(self, other: Store) -> None:
         """Fold a store of the same layout into this one; grouped series are matched by (SLO, labels),

@@ -91,6 +91,16 @@ def test_merging_two_stores_equals_one_store_fed_both(rows_a, rows_b):
         assert (got == both.latency_counts(tier, 1, end - window * US, end)).all()
 
 
+@given(st.lists(events, max_size=4), events)
+@settings(max_examples=60, deadline=None)
+def test_store_bytes_kept_as_histograms_change_equal_a_recount(batches, other):
+    """nbytes (kept up to date on every write, clear and merge) equals the histograms' bytes counted anew."""
+    store = fed(*(build(rows) for rows in batches))
+    store.merge(fed(build(other)))
+    for ring in store.rings:
+        assert ring.hist_bytes == sum(len(h) for slot in ring.hist for h in slot.values())
+
+
 def test_writes_older_than_the_longest_tier_are_counted_as_too_old():
     """An event whose bucket the longest tier has reused for newer time is dropped and counted."""
     longest = max(LAYOUT.tiers, key=lambda t: t.span_s)
