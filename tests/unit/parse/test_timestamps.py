@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from slotail.parse.timestamps import parse_iso, to_epoch_us
+from slotail.parse.timestamps import GROUP_MIN, parse_iso, parse_iso_many, to_epoch_us
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_US = timedelta(microseconds=1)
@@ -262,3 +262,24 @@ def test_any_whole_epoch_second_below_the_threshold_is_exact(seconds: int) -> No
 def test_any_whole_epoch_millisecond_at_or_above_the_threshold_is_exact(millis: int) -> None:
     """An int of 1e11 or more is milliseconds, converted without any rounding."""
     assert to_epoch_us(millis) == millis * 10**3
+
+
+# --- many at once: numpy for the common UTC shapes, `parse_iso` for the rest ---------------------
+
+utc_texts = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)).flatmap(
+    lambda d: st.sampled_from(["seconds", "milliseconds", "microseconds"]).map(
+        lambda spec: d.isoformat(timespec=spec) + "Z"
+    )
+)
+shaped = st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,7})?[Zz]\Z")
+fraction_cut = utc_texts.map(lambda t: t[:-4] + "Z" if "." in t else t)  # `.fZ`, `.ffZ` ...
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(utc_texts, shaped, fraction_cut, st.text(max_size=30)), max_size=40), st.booleans())
+def test_parsing_many_equals_parsing_each(texts: list[str], naive_utc: bool) -> None:
+    """Any texts, in groups of one length big enough for numpy or not: the same as one by one
+    (Feb 30, hour 24, second 60, year 0, non-digits, before 1970 included)."""
+    texts = texts * (1 + GROUP_MIN // max(len(texts), 1))  # so that length groups reach numpy
+    want = [-1 if (v := parse_iso(t, naive_utc)) is None else v for t in texts]
+    assert parse_iso_many(texts, naive_utc).tolist() == want
