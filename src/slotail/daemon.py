@@ -2,8 +2,10 @@
 
 One asyncio loop does everything in turn, so no state is shared across threads:
 read what the files have (every `poll_s`), commit a checkpoint (every
-`checkpoint_s`), tick the engine with the wall clock (every `tick_s`). /metrics
-shows counters as of the last commit, so they never go backwards, even after kill -9.
+`checkpoint_s`), tick the engine with the wall clock (every `tick_s`). A tick
+pauses every few milliseconds to let HTTP requests be served (nothing else runs
+meanwhile, so the store stays as the tick found it). /metrics shows counters as
+of the last commit, so they never go backwards, even after kill -9.
 """
 
 from __future__ import annotations
@@ -38,14 +40,14 @@ from slotail.classify.series import SeriesRegistry
 from slotail.config import Config, load_config
 from slotail.engine import Engine, WallClock
 from slotail.engine.clock import Clock
-from slotail.engine.engine import build_plans, build_store
+from slotail.engine.engine import Steps, build_plans, build_store, finish
 from slotail.engine.snapshot import Snapshot
 from slotail.errors import SlotailError
 from slotail.ledger import EVERYTHING, Entry, Ledger
 from slotail.outputs.alertmanager import AlertmanagerPusher
 from slotail.outputs.http import Endpoints, make_app
 from slotail.outputs.lookback import SLOLookback, lookback
-from slotail.outputs.prometheus import View, registry_for
+from slotail.outputs.prometheus import MetricsBody, View
 from slotail.outputs.webconfig import BasicAuth, load_web_config, ssl_context
 from slotail.pipeline import LineStats, Pipeline
 from slotail.sources.archive import RawBatch, content_head
@@ -59,6 +61,7 @@ from slotail.totals import Totals
 
 logger = logging.getLogger("slotail.daemon")
 LOG_EVERY_FAILURE = 60  # while checkpoints keep failing, one error in this many is logged
+TICK_SLICE_S = 0.002  # a tick runs this long at most before it lets the loop serve HTTP requests
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,7 @@ class Daemon:
         self.state = StateDB(options.state_dir)
         self.totals = Totals()
         self.published = Published()
+        self.metrics_body = MetricsBody(self.view)
         self.tailer: Tailer | None = None
         self.ledger = Ledger()
         self.pusher = self._pusher(self.runtime.config)
@@ -317,7 +321,7 @@ class Daemon:
 
     async def _serve(self) -> web.AppRunner:
         endpoints = Endpoints(
-            registry=registry_for(self.view),
+            metrics=self.metrics_body,
             snapshot=lambda: self.published.snapshot,
             lines=lambda: self.published.lines,
             ready=lambda: self.ready,
@@ -350,8 +354,9 @@ class Daemon:
             now = time.monotonic()
             if self._reload_requested:
                 self._reload()
+                next_tick = now  # at once, with the new config
             if now >= next_tick:
-                self._tick()
+                await self._tick_sliced()
                 next_tick = now + options.tick_s
             if now >= next_checkpoint:
                 self._checkpoint()
@@ -447,15 +452,39 @@ class Daemon:
     # ---- ticking, checkpoints, publishing -------------------------------------------------------
 
     def _tick(self) -> None:
+        """An engine tick, all at once."""
+        finish(self._tick_steps())
+
+    async def _tick_sliced(self) -> None:
+        """An engine tick in slices of at most about `TICK_SLICE_S`, serving requests between them, so
+        a scrape never waits for a whole tick (50 SLOs over 30 days: tens of milliseconds)."""
+        steps = self._tick_steps()
+        while True:
+            deadline = time.perf_counter() + TICK_SLICE_S
+            try:
+                next(steps)  # at least one step a slice
+                while time.perf_counter() < deadline:
+                    next(steps)
+            except StopIteration:
+                return
+            await asyncio.sleep(0)
+
+    def _tick_steps(self) -> Steps[None]:
+        """Evaluate the alerts, snapshot every SLO and publish it (with its /metrics text), in steps."""
         started = time.perf_counter()
-        self.runtime.engine.tick()
-        snapshot = self.runtime.engine.snapshot()
+        runtime = self.runtime
+        runtime.engine.tick()
+        snapshot = yield from runtime.engine.snapshot_steps()
         if self.pusher is not None:
             errors = self.pusher.errors
-            self.pusher.push(self.runtime.engine.plans, snapshot)
+            self.pusher.push(runtime.engine.plans, snapshot)
             self.totals.health["alertmanager_errors"] += self.pusher.errors - errors
-        recent = lookback(self.runtime.engine, snapshot.at_us)
-        gauges = {n.TICK_DURATION: time.perf_counter() - started, n.STORE_BYTES: self.runtime.store.nbytes()}
+            yield
+        recent = lookback(runtime.engine, snapshot.at_us)
+        yield
+        self.metrics_body.snapshot_text(snapshot)  # rendered here, not by the scrapes that follow
+        yield
+        gauges = {n.TICK_DURATION: time.perf_counter() - started, n.STORE_BYTES: runtime.store.nbytes()}
         self.published = Published(
             self.published.totals,
             snapshot,
@@ -557,7 +586,6 @@ class Daemon:
         self.runtime = fresh
         fresh.declare(self.totals)
         self._dirty = self._full_checkpoint = True
-        self._tick()
         logger.info("reloaded config", extra={"slos": len(config.slos), "kept_state": kept})
 
 

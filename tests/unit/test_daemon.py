@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client.exposition import generate_latest
 
+from slotail import daemon as daemon_module
 from slotail.daemon import Daemon, Options, _loopback
 from slotail.engine import ManualClock
+from slotail.outputs.prometheus import MetricsBody, View, registry_for
 from slotail.timeutil import US
 from tests.sidecar import config_text
 
@@ -94,6 +98,51 @@ def test_a_backward_clock_jump_drops_lines_stamped_ahead_as_future_and_holds_ale
     assert daemon.totals.dropped["future"] == 2 * 4
     assert window_5m(daemon) == 5  # windows follow the clock
     assert {key: t.last_us for key, t in daemon.runtime.engine.trackers.items()} == last
+
+
+async def test_a_tick_serves_requests_between_its_steps_and_publishes_only_when_done(running, monkeypatch):
+    """With the loop free between every step, a request during a tick is served, and it reads the
+    snapshot published before the tick (never a half-made one); the tick's snapshot comes at its end."""
+    daemon, clock, log = running
+    log.write(T0_S, 10)
+    daemon._poll()
+    daemon._tick()
+    before = daemon.published.snapshot
+    clock.advance(5)
+    monkeypatch.setattr(daemon_module, "TICK_SLICE_S", 0.0)
+    seen = []
+
+    async def requests() -> None:
+        while True:
+            seen.append(daemon.published.snapshot)
+            await asyncio.sleep(0)
+
+    served = asyncio.create_task(requests())
+    await asyncio.sleep(0)
+    await daemon._tick_sliced()
+    served.cancel()
+    assert len(seen) > len(daemon.runtime.engine.plans)  # a step a series at least, each followed by a pause
+    assert all(snapshot is before for snapshot in seen)
+    after = daemon.published.snapshot
+    assert after is not None and before is not None and after.at_us == before.at_us + 5 * US
+
+
+def test_the_metrics_body_is_the_collectors_text_byte_for_byte(running) -> None:
+    """/metrics (the snapshot's part rendered once a tick) says exactly what the collector renders."""
+    daemon, _clock, log = running
+    log.write(T0_S, 10)
+    daemon._poll()
+    daemon._tick()
+    for _ in range(2):  # the second time from the snapshot's cached text, with newer counters
+        view = daemon.view()
+        assert view.snapshot is not None
+        assert MetricsBody(lambda v=view: v)() == generate_latest(registry_for(lambda v=view: v))
+        assert daemon.metrics_body.snapshot_text(view.snapshot) in MetricsBody(lambda v=view: v)()
+        log.write(T0_S, 3)
+        daemon._poll()
+        daemon._checkpoint()
+    empty = View(daemon.totals, None, {})
+    assert MetricsBody(lambda: empty)() == generate_latest(registry_for(lambda: empty))
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, replace
 from functools import cache
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +32,18 @@ from slotail.timeutil import US, format_duration, month_seconds, month_start_us
 Int64s = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
+T = TypeVar("T")
+Steps = Generator[None, None, T]  # a computation that pauses (yields) between its steps
+
+
+def finish(steps: Steps[T]) -> T:
+    """Run every step of a stepped computation; its result."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            result: T = done.value
+            return result
 
 
 @dataclass(frozen=True)
@@ -243,13 +257,22 @@ class Engine:
 
     def snapshot(self) -> Snapshot:
         """Every SLO's state at the clock's now."""
+        return finish(self.snapshot_steps())
+
+    def snapshot_steps(self) -> Steps[Snapshot]:
+        """`snapshot` in steps of a series or a latency window each, all at the instant it starts:
+        between steps a caller may serve others, as long as the store is left alone."""
         self.sync()
         now = self.clock.now_us()
         at = np.array([now], np.int64)
         windows = {w for p in self.plans for w in p.windows}  # each read once, for every series
         counts = {w: self.counts(w, at)[0] for w in windows}
-        slos = tuple(self._status(p, now, counts) for p in self.plans)
-        return Snapshot(now, slos, self._release(now, slos))
+        slos = []
+        for plan in self.plans:
+            yield
+            slos.append((yield from self._status(plan, now, counts)))
+        yield
+        return Snapshot(now, tuple(slos), self._release(now, tuple(slos)))
 
     def _release(self, now: int, slos: tuple[SLOStatus, ...]) -> Release:
         at = np.array([now], np.int64)
@@ -270,11 +293,12 @@ class Engine:
 
         return decide(self.release_rules, [facts(p, s) for p, s in zip(self.plans, slos, strict=True)])
 
-    def _status(self, plan: Plan, now: int, counts: dict[Window, Int64s]) -> SLOStatus:
+    def _status(self, plan: Plan, now: int, counts: dict[Window, Int64s]) -> Steps[SLOStatus]:
         good, bad, excluded = (int(v) for v in counts[plan.period][plan.sid])
         budget = self._budget(plan, now, good, bad)
         windows = tuple(self._window_stats(plan, w, counts[w][plan.sid], budget, now) for w in plan.windows)
         latency = plan.slo.sli.latency
+        percentiles = (yield from self._percentiles(plan, now)) if latency else None
         return SLOStatus(
             name=plan.slo.name,
             labels=plan.labels,
@@ -288,7 +312,7 @@ class Engine:
             status=plan.policy.status(budget.remaining_ratio),
             windows=windows,
             latency_threshold_ms=latency.threshold * latency.scale_to_us / 1e3 if latency else None,
-            percentiles_ms=self._percentiles(plan, now) if latency else None,
+            percentiles_ms=percentiles,
             alerts=tuple(self._alert_state(plan, r) for r in plan.rules),
         )
 
@@ -323,11 +347,13 @@ class Engine:
                 out[i] = value
         return out
 
-    def _percentiles(self, plan: Plan, now: int) -> dict[str, dict[str, float | None]]:
+    def _percentiles(self, plan: Plan, now: int) -> Steps[dict[str, dict[str, float | None]]]:
+        """Percentiles (ms) of a latency series over each window, a step a window."""
         latency = plan.slo.sli.latency
         assert latency is not None
         result = {}
         for window in plan.windows:
+            yield
             start = int(window.starts(np.array([now], np.int64))[0])
             hist = self.store.latency_counts(self._tier(window), plan.sid, start, now)
             values = self.store.hdr.percentiles(hist, latency.percentiles)

@@ -8,8 +8,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.registry import CollectorRegistry
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from slotail.engine.snapshot import Snapshot
 from slotail.outputs.document import document, dumps
@@ -22,7 +21,7 @@ from slotail.pipeline import LineStats
 class Endpoints:
     """What the handlers read from the daemon."""
 
-    registry: CollectorRegistry
+    metrics: Callable[[], bytes]  # the /metrics body (outputs.prometheus.MetricsBody)
     snapshot: Callable[[], Snapshot | None]
     lines: Callable[[], LineStats]
     ready: Callable[[], bool]
@@ -44,7 +43,7 @@ def make_app(endpoints: Endpoints, middlewares: Sequence[Middleware] = ()) -> we
     """The aiohttp application (`middlewares`: e.g. basic auth in front of every endpoint)."""
 
     async def metrics(request: web.Request) -> web.Response:
-        body = generate_latest(endpoints.registry)
+        body = endpoints.metrics()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def healthz(request: web.Request) -> web.Response:

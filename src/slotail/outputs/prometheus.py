@@ -1,10 +1,15 @@
-"""Scrape-time export: one collector that renders the daemon's published view."""
+"""Scrape-time export: one collector that renders the daemon's published view.
+
+The sidecar serves `MetricsBody`: the same text, with the snapshot's gauges (most
+of it) rendered once per snapshot instead of at every scrape.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
@@ -167,6 +172,23 @@ def counter_metrics(totals: Totals) -> Iterator[Metric]:
     )
 
 
+def health_metrics(gauges: dict[str, float]) -> Iterator[Metric]:
+    """The daemon's own gauges, and its version."""
+    docs = {
+        n.LAG: "Seconds between now and the newest event time seen.",
+        n.CHECKPOINT_AGE: "Seconds since the state was last known durable.",
+        n.CHECKPOINT_DURATION: "Seconds the last checkpoint commit took.",
+        n.TICK_DURATION: "Seconds the last engine tick took.",
+        n.FILES_OPEN: "Log files open for reading.",
+        n.STORE_BYTES: "Bytes in the store's arrays (histograms grow until their rings are full).",
+    }
+    for name, doc in docs.items():
+        yield _gauge(name, doc, [], [((), gauges.get(name))])
+    info = GaugeMetricFamily(n.BUILD_INFO, "slotail version.", labels=["version"])
+    info.add_metric([__version__], 1)
+    yield info
+
+
 class SlotailCollector(Collector):
     """Snapshots the daemon's view at scrape time."""
 
@@ -178,19 +200,7 @@ class SlotailCollector(Collector):
         yield from counter_metrics(view.totals)
         if view.snapshot is not None:
             yield from slo_metrics(view.snapshot)
-        docs = {
-            n.LAG: "Seconds between now and the newest event time seen.",
-            n.CHECKPOINT_AGE: "Seconds since the state was last known durable.",
-            n.CHECKPOINT_DURATION: "Seconds the last checkpoint commit took.",
-            n.TICK_DURATION: "Seconds the last engine tick took.",
-            n.FILES_OPEN: "Log files open for reading.",
-            n.STORE_BYTES: "Bytes in the store's arrays (histograms grow until their rings are full).",
-        }
-        for name, doc in docs.items():
-            yield _gauge(name, doc, [], [((), view.gauges.get(name))])
-        info = GaugeMetricFamily(n.BUILD_INFO, "slotail version.", labels=["version"])
-        info.add_metric([__version__], 1)
-        yield info
+        yield from health_metrics(view.gauges)
 
 
 def registry_for(view: Callable[[], View]) -> CollectorRegistry:
@@ -198,3 +208,37 @@ def registry_for(view: Callable[[], View]) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SlotailCollector(view))
     return registry
+
+
+class _Made(Collector):
+    """Metrics already made, to render on their own."""
+
+    def __init__(self, metrics: Iterable[Metric]) -> None:
+        self._metrics = list(metrics)
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self._metrics)
+
+
+def render(metrics: Iterable[Metric]) -> bytes:
+    """Metrics in the Prometheus text format."""
+    return generate_latest(_Made(metrics))
+
+
+class MetricsBody:
+    """What `SlotailCollector` renders, byte for byte, with the snapshot's part rendered once per snapshot."""
+
+    def __init__(self, view: Callable[[], View]) -> None:
+        self._view = view
+        self._rendered: tuple[Snapshot, bytes] | None = None
+
+    def snapshot_text(self, snapshot: Snapshot) -> bytes:
+        """The snapshot's gauges as text (rendered at the first call for this snapshot)."""
+        if self._rendered is None or self._rendered[0] is not snapshot:
+            self._rendered = (snapshot, render(slo_metrics(snapshot)))
+        return self._rendered[1]
+
+    def __call__(self) -> bytes:
+        view = self._view()
+        snapshot = b"" if view.snapshot is None else self.snapshot_text(view.snapshot)
+        return render(counter_metrics(view.totals)) + snapshot + render(health_metrics(view.gauges))

@@ -82,10 +82,10 @@ def pack(sparse: Sparse) -> Packed:
 
 
 def unpack(packed: Packed) -> Sparse:
-    """The sparse histogram a `pack` made: its indexes and counts (as uint32)."""
+    """The sparse histogram a `pack` made: its indexes and counts (as uint32), read-only."""
     dtype = RECORDS[packed[-1]]
     records = np.frombuffer(packed, dtype, count=(len(packed) - 1) // dtype.itemsize)
-    return records["index"].copy(), records["count"].astype(np.uint32)
+    return records["index"], records["count"].astype(np.uint32, copy=False)  # read-only views if it can
 
 
 def merge_packed(a: Packed, b: Packed) -> Packed:
