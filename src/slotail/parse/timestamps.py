@@ -15,7 +15,9 @@ MAX_US = 253_402_300_800 * US - 1  # the last microsecond of 9999-12-31 (UTC)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@lru_cache(maxsize=1 << 16)
+# The caches stay small: logs run forward in time, so the recent minutes and seconds are what repeat
+# (a month of history through the sidecar's warm start filled caps of 2**16 with 16 MiB).
+@lru_cache(maxsize=1 << 10)
 def _minute_seconds(prefix: str) -> int | None:
     """Epoch seconds of `YYYY-MM-DDTHH:MM` read as UTC, or None; cached since logs repeat it."""
     if (
@@ -72,7 +74,7 @@ def parse_iso(text: str, naive_utc: bool = False) -> int | None:
             return result if result <= MAX_US else None
     seconds = _prefix_seconds(text[:19])
     if seconds is not None and len(text) == 24 and seconds >= 0:
-        if len(_SECONDS) >= 1 << 16:
+        if len(_SECONDS) >= 1 << 12:
             _SECONDS.clear()
         _SECONDS[text[:19]] = seconds
     if seconds is None:
