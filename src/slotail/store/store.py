@@ -45,13 +45,15 @@ class Store:
             return kept
         self.reserve(int(obs.series.max()) + 1)
         timed = latency_mask(obs, self.has_latency)
-        hdr_index = self.hdr.index(obs.latency_us[timed]) if timed.any() else None
+        latencies = None
+        if timed.any():  # the same recordings for every ring, selected once
+            latencies = (obs.series[timed], obs.ts_us[timed], self.hdr.index(obs.latency_us[timed]))
         for i, ring in enumerate(self.rings):
             accepted = ring.add(obs.series, obs.ts_us, obs.outcome)
             if i == self._longest:
                 kept = accepted
-            if hdr_index is not None:
-                ring.add_latency(obs.series[timed], obs.ts_us[timed], hdr_index)
+            if latencies is not None:
+                ring.add_latency(*latencies)
         self.too_old += int(len(kept) - np.count_nonzero(kept))
         return kept
 
