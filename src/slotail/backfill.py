@@ -31,6 +31,7 @@ from slotail.workers import Workers
 TAKE_SPAN_US = 60 * US  # event time taken from one source before looking at the others
 NEVER = math.inf
 EVAL_CHUNK = 2048  # alert steps evaluated together
+BUFFER_MAX = 1 << 18  # observations buffered before an early flush (flushing early is always exact)
 
 
 @dataclass
@@ -161,6 +162,7 @@ class Backfill:
         # Ingest and evaluation are deferred and done in bulk, never past what exactness allows.
         self._buffer: list[Observations] = []
         self._span: tuple[int, int] | None = None  # event times the buffer holds
+        self._buffered = 0  # observations the buffer holds
         self._due: int | None = None  # how far evaluation is owed
         self._since: int | None = None  # `_due` at the last flush
         self._defer_us = max(0, AHEAD_S * US - self.lateness_us - TAKE_SPAN_US - self.step_us)
@@ -230,6 +232,9 @@ class Backfill:
             low, high = first, last
         self._buffer.append(obs)
         self._span = (low, high)
+        self._buffered += len(obs)
+        if self._buffered >= BUFFER_MAX:  # a busy log: memory is bounded by events, not time alone
+            self._flush()
 
     def _schedule(self, until_us: int) -> None:
         """Owe evaluation up to `until_us`; pay once `_defer_us` of steps are owed."""
@@ -243,7 +248,7 @@ class Backfill:
         """Ingest the buffer and evaluate what is owed, as the per-take order would have."""
         if self._buffer:
             self._ingest(Observations.concat(self._buffer))
-            self._buffer, self._span = [], None
+            self._buffer, self._span, self._buffered = [], None, 0
         if self._due is not None:
             self._evaluate_until(self._due)
         self._since = self._due
