@@ -416,12 +416,12 @@ def _report(result: BackfillResult, fmt: str, report: Report, out: Path | None) 
         from rich.console import Console
 
         from slotail.outputs.text import render_table
-    if fmt == "table" and out is None:
-        render_table(result.snapshot, result.lines, Console(width=None if sys.stdout.isatty() else 160))
-    elif fmt == "table" and out is not None:
-        buffer = io.StringIO()
-        render_table(result.snapshot, result.lines, Console(width=160, file=buffer))
-        out.write_text(buffer.getvalue())
+
+        buffer = io.StringIO() if out is not None else None
+        width = 160 if buffer is not None or not sys.stdout.isatty() else None
+        render_table(result.snapshot, result.lines, Console(width=width, file=buffer))
+        if out is not None and buffer is not None:
+            out.write_text(buffer.getvalue())
     else:
         body = _render(result, fmt, report)
         if out is None:

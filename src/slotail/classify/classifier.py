@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,23 +172,25 @@ def key_fields(config: Config) -> list[str]:
     return sorted(".".join(p) for p in paths)
 
 
+def _tops(paths: Iterable[str]) -> set[str]:
+    return {p.split(".", 1)[0] for p in paths}
+
+
 def read_fields(config: Config) -> list[str]:
     """Every dotted path the config reads from a line (the timestamp aside): what a record holds."""
-    paths = set(key_fields(config))
-    for slo in config.slos:
-        paths |= set(slo.group_by)
-        if slo.sli.latency is not None:
-            paths.add(slo.sli.latency.field)
-    return sorted(paths)
+    groups = {p for slo in config.slos for p in slo.group_by}
+    return sorted(set(key_fields(config)) | groups | set(_latency_fields(config)))
 
 
 def number_fields(config: Config) -> list[str]:
     """Top-level fields the config reads only as a latency (a number): records hold them as floats."""
-    elsewhere = {p.split(".", 1)[0] for p in key_fields(config)} | {config.timestamp.field.split(".", 1)[0]}
-    for slo in config.slos:
-        elsewhere |= {p.split(".", 1)[0] for p in slo.group_by}
-    latency = {slo.sli.latency.field for slo in config.slos if slo.sli.latency is not None}
-    return sorted(f for f in latency if "." not in f and f not in elsewhere)
+    groups = {p for slo in config.slos for p in slo.group_by}
+    elsewhere = _tops([*key_fields(config), *groups, config.timestamp.field])
+    return sorted(f for f in set(_latency_fields(config)) if "." not in f and f not in elsewhere)
+
+
+def _latency_fields(config: Config) -> list[str]:
+    return [slo.sli.latency.field for slo in config.slos if slo.sli.latency is not None]
 
 
 def key_function(fields: list[str], layout: Layout | None = None) -> Callable[[Any], tuple[Any, ...]]:
@@ -210,9 +212,8 @@ def key_function(fields: list[str], layout: Layout | None = None) -> Callable[[A
         else:
             namespace[f"name{i}"] = path
             parts.append(f"get(name{i}, MISSING)")
-    source = (
-        f"def key(obj):\n    get = obj.get\n    return ({', '.join(parts)}{',' if len(parts) == 1 else ''})\n"
-    )
+    bind = "    get = obj.get\n" if any(p.startswith("get(") for p in parts) else ""  # dicts only
+    source = f"def key(obj):\n{bind}    return ({', '.join(parts)}{',' if len(parts) == 1 else ''})\n"
     exec(source, namespace)  # the source holds only indexes: names and getters live in `namespace`
     key: Callable[[Any], tuple[Any, ...]] = namespace["key"]
     return key
@@ -235,7 +236,7 @@ def numbers(events: list[Any], get: Callable[[Any], Any], floats: bool = False) 
     """A field's value (`get`) on each event as a float; NaN where it is not a number (or is a bool).
     `floats`: the events are records that hold the field as a float already."""
     found = list(map(get, events))
-    if floats or {*map(type, found)} <= {int, float}:  # all numbers, all in C
+    if floats or {*map(type, found)} <= NUMERIC:  # all numbers, all in C
         return np.array(found, np.float64)
     nan = math.nan
     return np.array([v if type(v) is float or type(v) is int else nan for v in found], np.float64)
@@ -341,8 +342,9 @@ class Classifier:
                     self.deferred[slo] = tuples
                 else:
                     sid[mine] = self.registry.place(slo, tuples)
-        ts = np.asarray(batch.ts_us, np.int64)
-        return Observations(sid.astype(np.int32), ts[line], outcome.astype(np.int8), latency, unmatched)
+        return Observations(
+            sid.astype(np.int32), batch.ts_us[line], outcome.astype(np.int8), latency, unmatched
+        )
 
     def _hits(self, cids: Int64s) -> tuple[Int64s, Int64s, Int64s, Int64s]:
         """(line, series, decision) of every hit of the cached classes, and the hits per line."""

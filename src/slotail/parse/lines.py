@@ -54,15 +54,13 @@ REASONS = (
 )
 
 INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # the integers orjson reads exactly
-# Digits and "-" as "0", the rest blank: an integer beyond 64 bits shows as a run of 20 zeros or more
-# (20 digits, or a minus and 19); other runs (dashed ids) only cost their line a second decode.
-DIGITS_AS_ZERO = bytes(48 if 48 <= b <= 57 or b == 45 else 32 for b in range(256))
+# Scans of a line or a batch read it translated: digits and signs as "0", "." kept, exponent marks as
+# "e", what may come before a JSON number (`:`, `,`, `[`, blanks) as ":", bytes beyond ASCII as "h",
+# newlines as "n", the rest as "x". An integer beyond 64 bits shows as a run of 20 zeros or more (other
+# runs, as in dashed ids, only cost their line a second decode); a number that may overflow a double
+# (1e400, 1.5E+400), which msgspec skips in a field it does not read where orjson refuses the line, as
+# ":", digits and dots, "e", three digits or more.
 LONG_RUN = b"0" * 20
-# For the batch scan: digits and signs as "0", "." kept, exponent marks as "e", what may come before
-# a JSON number (`:`, `,`, `[`, blanks) as ":", bytes beyond ASCII as "h", newlines as "n", the rest
-# as "x". A number that may overflow a double (1e400, 1.5E+400), which msgspec skips in a field it
-# does not read where orjson refuses the line, shows as ":", digits and dots, "e", three digits or
-# more; a huge mantissa, or an integer beyond 64 bits, as a long run of "0".
 
 
 def _scan_table() -> bytes:
@@ -157,7 +155,7 @@ def beyond_64_bits(line: bytes) -> bool:
 
 
 def _long_digits(data: bytes) -> bool:
-    return LONG_RUN in data.translate(DIGITS_AS_ZERO)
+    return LONG_RUN in data.translate(NUMBER_SHAPES)
 
 
 def decode_line(line: bytes, invalid: Counter[str]) -> dict[str, Any] | None:
@@ -354,8 +352,9 @@ class Parser:
             except OverflowError:  # beyond int64: every int on its own
                 values = np.zeros(np.count_nonzero(ints), np.int64)
             millis = (values >= MS_MIN) & (values <= MS_MAX)
-            us[np.flatnonzero(ints)[millis]] = values[millis] * 1000
-            kinds[np.flatnonzero(ints)[~millis]] = OTHER
+            at = np.flatnonzero(ints)
+            us[at[millis]] = values[millis] * 1000
+            kinds[at[~millis]] = OTHER  # epoch seconds and the like: one by one below
         texts = kinds == STR
         if texts.any():
             us[texts] = parse_iso_many(list(compress(raw, texts)), self._naive_utc)

@@ -28,7 +28,8 @@ NAN = math.nan
 
 
 def as_number(value: Any) -> float:
-    """A number field's value as a record holds it: the float of a JSON number, else NaN."""
+    """A number field's value as the reference decoder's record holds it: the float of a JSON number,
+    else NaN (msgspec leaves a null as None; both read as NaN in numpy and as no number)."""
     return float(value) if type(value) is int or type(value) is float else NAN
 
 
@@ -58,7 +59,7 @@ class Layout:
         self.record: type[msgspec.Struct] = msgspec.defstruct(
             "Record",
             [
-                (attr, float, NAN) if top in self.numbers else (attr, Any, MISSING)
+                (attr, float | None, NAN) if top in self.numbers else (attr, Any, MISSING)
                 for top, attr in attrs.items()
             ],
             rename={attr: top for top, attr in attrs.items()},

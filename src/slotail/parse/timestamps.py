@@ -138,9 +138,8 @@ for _column, (_first, _last) in enumerate(((0, 4), (5, 7), (8, 10), (11, 13), (1
 @lru_cache(maxsize=16)
 def _shape(length: int) -> tuple[list[int], list[int], bytes]:
     """Digit positions, separator positions and separators of `YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z`."""
-    template = (
-        "0000-00-00T00:00:00" + ("." + "0" * (length - _PREFIX - 2) if length > _PREFIX + 1 else "") + "Z"
-    )
+    fraction = "." + "0" * (length - _PREFIX - 2) if length > _PREFIX + 1 else ""
+    template = "0000-00-00T00:00:00" + fraction + "Z"
     digits = [i for i, c in enumerate(template) if c == "0"]
     others = [i for i, c in enumerate(template) if c != "0"]
     return digits, others, "".join(template[i] for i in others).encode()
@@ -156,9 +155,8 @@ def _utc_group(texts: list[str], length: int) -> npt.NDArray[np.int64]:
     chars = np.frombuffer(raw, np.uint8).reshape(len(texts), length)
     digit_at, other_at, others = _shape(length)
     digits = chars - np.uint8(48)  # bytes below "0" wrap around to 208 and more
-    ok = (digits[:, digit_at] <= 9).all(axis=1) & (chars[:, other_at] == np.frombuffer(others, np.uint8)).all(
-        axis=1
-    )
+    ok = (digits[:, digit_at] <= 9).all(axis=1)
+    ok &= (chars[:, other_at] == np.frombuffer(others, np.uint8)).all(axis=1)
     wide = digits.astype(np.int64)
     year, month, day, hour, minute, second = (wide[:, :_PREFIX] @ _FIELDS).T
     places = length - _PREFIX - 2

@@ -15,6 +15,8 @@ from slotail.store.layout import Tier
 
 NEVER = np.iinfo(np.int64).min
 HDR_WIDTH = 1 << 16  # HDR counts indexes fit in 16 bits (HdrLayout asserts it)
+# Timed observations of an `add`: which they are (a mask), their series and their HDR indexes.
+Latencies = tuple[npt.NDArray[np.bool_], npt.NDArray[np.int32], npt.NDArray[np.int64]]
 
 
 def distinct(values: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -75,8 +77,10 @@ class Ring:
         series: npt.NDArray[np.int32],
         ts_us: npt.NDArray[np.int64],
         outcome: npt.NDArray[np.int8],
+        latencies: Latencies | None = None,
     ) -> npt.NDArray[np.bool_]:
-        """Count observations; returns which were accepted (the rest are too old for this ring)."""
+        """Count observations, and record the latencies of the timed ones into their slots'
+        histograms; returns which were accepted (the rest are too old for this ring)."""
         unique, inverse = self._claim(self.bucket_of(ts_us))
         slots = unique % self.tier.slots
         live = self.tags[slots] == unique  # the buckets this ring holds (one per slot)
@@ -86,19 +90,17 @@ class Ring:
         counted = np.bincount(flat[accepted], minlength=len(unique) * n_series * 3)
         self.counts[slots[live]] += counted.reshape(len(unique), n_series, 3)[live]
         self.dirty.update(slots[live].tolist())
+        if latencies is not None:
+            timed, timed_series, hdr_index = latencies
+            where = inverse[timed]  # each timed observation's bucket, as found for the counters
+            keep = live[where]
+            self._record(slots[where][keep], timed_series[keep], hdr_index[keep])
         return accepted
 
-    def add_latency(
-        self,
-        series: npt.NDArray[np.int32],
-        ts_us: npt.NDArray[np.int64],
-        hdr_index: npt.NDArray[np.int64],
+    def _record(
+        self, slots: npt.NDArray[np.int64], series: npt.NDArray[np.int32], hdr_index: npt.NDArray[np.int64]
     ) -> None:
-        """Record latencies (as HDR indexes) into their slots' histograms; call after `add`."""
-        buckets = self.bucket_of(ts_us)
-        slots = buckets % self.tier.slots
-        keep = self.tags[slots] == buckets
-        slots, series, hdr_index = slots[keep], series[keep], hdr_index[keep]
+        """Add latencies (as HDR indexes) to the histograms of their slots and series."""
         if not len(slots):
             return
         n_series, width = self.counts.shape[1], HDR_WIDTH

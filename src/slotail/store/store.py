@@ -47,13 +47,11 @@ class Store:
         timed = latency_mask(obs, self.has_latency)
         latencies = None
         if timed.any():  # the same recordings for every ring, selected once
-            latencies = (obs.series[timed], obs.ts_us[timed], self.hdr.index(obs.latency_us[timed]))
+            latencies = (timed, obs.series[timed], self.hdr.index(obs.latency_us[timed]))
         for i, ring in enumerate(self.rings):
-            accepted = ring.add(obs.series, obs.ts_us, obs.outcome)
+            accepted = ring.add(obs.series, obs.ts_us, obs.outcome, latencies)
             if i == self._longest:
                 kept = accepted
-            if latencies is not None:
-                ring.add_latency(*latencies)
         self.too_old += int(len(kept) - np.count_nonzero(kept))
         return kept
 

@@ -73,7 +73,7 @@ def test_classifying_by_key_equals_the_per_line_rules(events: list[dict[str, Any
     """Every observation and the unmatched count agree with the rules, whatever the values' types,
     and whether the key cache is empty, full after two keys, or large."""
     classifier = Classifier(load_config_text(CONFIG), cache_size=cache_size)
-    batch = ParsedBatch(events, list(range(len(events))))
+    batch = ParsedBatch(events, np.arange(len(events), dtype=np.int64))
     for _ in range(2):  # the second pass reads the cache the first one filled
         obs = classifier.classify(batch)
         rows, unmatched = reference(classifier, events)
@@ -87,6 +87,6 @@ def test_true_and_one_never_share_a_cached_outcome() -> None:
     """`True == 1` in Python, but a status of true is not the number 1."""
     classifier = Classifier(load_config_text(CONFIG))
     events = [{"event": "req", "path": "/a", "status": s} for s in (1, True, 1.0, True, 1)]
-    obs = classifier.classify(ParsedBatch(events, [0] * len(events)))
+    obs = classifier.classify(ParsedBatch(events, np.zeros(len(events), np.int64)))
     rows, _ = reference(classifier, events)
     assert list(zip(obs.series.tolist(), obs.outcome.tolist(), obs.latency_us.tolist(), strict=True)) == rows
