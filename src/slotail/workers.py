@@ -26,6 +26,7 @@ from slotail.classify import Observations
 from slotail.classify.series import Labels, SeriesRegistry
 from slotail.config import Config
 from slotail.errors import SourceError
+from slotail.parse.lines import LineBlock
 from slotail.pipeline import LineStats, ObservedBatch, Pipeline
 from slotail.sources.archive import BATCH_LINES, RawBatch, content_head, detect
 
@@ -65,21 +66,9 @@ def cut_blocks(path: str, size: int, block_bytes: int = BLOCK_BYTES) -> list[Blo
     return [Block(a, b, b == size) for a, b in itertools.pairwise(cuts)]
 
 
-def split_block(data: bytes, block: Block, max_line: int) -> tuple[list[bytes], int]:
+def split_block(data: bytes, block: Block, max_line: int) -> tuple[LineBlock, int]:
     """The lines of a block as `LineSplitter` yields them, and how many were too long."""
-    lines = data.split(b"\n")
-    if not block.last or not lines[-1]:
-        lines.pop()  # after the last newline: nothing, or (at the end of the file) a line without one
-    if len(data) <= max_line or _no_long_gap(data, max_line):
-        return lines, 0
-    kept = [line for line in lines if len(line) <= max_line]
-    return kept, len(lines) - len(kept)
-
-
-def _no_long_gap(data: bytes, max_line: int) -> bool:
-    """True when every stretch of `max_line // 2` bytes holds a newline (so no line is too long)."""
-    step = max(max_line // 2, 1)
-    return all(data.find(b"\n", i, i + step) >= 0 for i in range(0, len(data), step))
+    return LineBlock.split(data, block.last, max_line)
 
 
 _PIPELINE: Pipeline | None = None
@@ -103,10 +92,7 @@ def _read(path: str, block: Block) -> bytes:
 
 def _count(path: str, block: Block) -> int:
     """How many lines a block holds (too-long lines aside)."""
-    data = _read(path, block)
-    if len(data) <= _MAX_LINE or _no_long_gap(data, _MAX_LINE):  # then every line is kept
-        return data.count(b"\n") + (1 if block.last and data and not data.endswith(b"\n") else 0)
-    return len(split_block(data, block, _MAX_LINE)[0])
+    return len(split_block(_read(path, block), block, _MAX_LINE)[0])
 
 
 def _observe(path: str, block: Block, first_line: int) -> list[Part]:
@@ -117,7 +103,9 @@ def _observe(path: str, block: Block, first_line: int) -> list[Part]:
     while i < len(lines) or not parts:
         batch = (first_line + i) // BATCH_LINES
         end = min(len(lines), (batch + 1) * BATCH_LINES - first_line)
-        obs, stats = _PIPELINE.observe(RawBatch(path, lines[i:end], too_long if not parts else 0, block.end))
+        obs, stats = _PIPELINE.observe(
+            RawBatch(path, lines.cut(i, end), too_long if not parts else 0, block.end)
+        )
         parts.append(Part(batch, obs, stats, _PIPELINE.classifier.deferred))
         i = end
     return parts

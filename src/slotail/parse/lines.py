@@ -73,7 +73,7 @@ def _scan_table() -> bytes:
 
 NUMBER_SHAPES = _scan_table()
 BIG_EXPONENT, NON_ASCII = b"e000", b"h"
-OPEN, CLOSE, CR = ord("{"), ord("}"), ord("\r")
+OPEN, CLOSE, CR, NEWLINE = ord("{"), ord("}"), ord("\r"), ord("\n")
 MAX_DEPTH = 1024  # orjson's nesting limit
 INT, STR, NONE, OTHER = range(4)  # kinds of timestamp values
 KINDS = {int: INT, str: STR, type(None): NONE, type(MISSING): NONE}
@@ -180,29 +180,82 @@ _BYTE_AT = re.compile(r"\(byte (\d+)\)$")
 _ITEM_AT = re.compile(r"at `\$\[(\d+)\]")
 
 
-def _bounds(lines: list[bytes]) -> tuple[Int64s, Int64s]:
-    """Where each line starts and ends in `b"\\n".join(lines)`."""
-    lengths = np.fromiter(map(len, lines), np.int64, len(lines))
-    ends = np.cumsum(lengths + 1) - 1
-    return ends - lengths, ends
+class LineBlock:
+    """Lines held in one buffer, one newline apart: line i is `buf[starts[i]:ends[i]]`.
+
+    A worker reads a block of a file and parses its batches as slices of one `LineBlock`, so no
+    line becomes a bytes object of its own unless it must be decoded on its own, and the scans that
+    tell which lines msgspec may read (`plain`) run once over the whole buffer.
+    """
+
+    def __init__(self, buf: bytes, starts: Int64s, ends: Int64s, plain: npt.NDArray[np.bool_] | None = None):
+        self.buf, self.starts, self.ends = buf, starts, ends
+        self._plain = plain
+
+    @staticmethod
+    def join(lines: list[bytes]) -> LineBlock:
+        """The block of a list of lines."""
+        lengths = np.fromiter(map(len, lines), np.int64, len(lines))
+        ends = np.cumsum(lengths + 1) - 1
+        return LineBlock(b"\n".join(lines), ends - lengths, ends)
+
+    @staticmethod
+    def split(data: bytes, last: bool, max_line: int) -> tuple[LineBlock, int]:
+        """The lines of `data` as `data.split(b"\\n")` gives them, but for the piece after the last
+        newline (kept only when `last` and not empty) and lines over `max_line` bytes (dropped, and
+        counted: the second value)."""
+        newlines = np.flatnonzero(np.frombuffer(data, np.uint8) == NEWLINE)
+        tail = last and bool(data) and (not len(newlines) or newlines[-1] != len(data) - 1)
+        ends = np.append(newlines, len(data)) if tail else newlines
+        starts = np.zeros(len(ends), np.int64)
+        starts[1:] = ends[:-1] + 1
+        long = ends - starts > max_line
+        if not long.any():
+            return LineBlock(data, starts, ends), 0
+        kept = [data[a:b] for a, b in zip(starts[~long].tolist(), ends[~long].tolist(), strict=True)]
+        return LineBlock.join(kept), int(np.count_nonzero(long))
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def line(self, i: int) -> bytes:
+        return self.buf[self.starts[i] : self.ends[i]]
+
+    def lines(self) -> list[bytes]:
+        return [self.buf[a:b] for a, b in zip(self.starts.tolist(), self.ends.tolist(), strict=True)]
+
+    def cut(self, first: int, end: int) -> LineBlock:
+        """Lines first..end - 1, in the same buffer."""
+        plain = None if self._plain is None else self._plain[first:end]
+        return LineBlock(self.buf, self.starts[first:end], self.ends[first:end], plain)
+
+    @property
+    def plain(self) -> npt.NDArray[np.bool_]:
+        """Lines msgspec reads as orjson does (worked out once, for the whole buffer)."""
+        if self._plain is None:
+            self._plain = _plain(self)
+        return self._plain
 
 
-def _plain(buf: bytes, lines: list[bytes], starts: Int64s, ends: Int64s) -> npt.NDArray[np.bool_]:
+def _plain(block: LineBlock) -> npt.NDArray[np.bool_]:
     """Lines msgspec reads as orjson does: shaped `{...}` (a CR may end them), valid UTF-8, no number
     that may be out of range, not nested too deep. Being shaped so, no object can run from one line
     into the next: `}` then `{` is never valid inside one, so a line that does not close its object
     fails at the next line's first byte."""
+    buf, starts, ends = block.buf, block.starts, block.ends
     view = np.frombuffer(buf, np.uint8)
-    if not len(view):
-        return np.zeros(len(lines), np.bool_)
+    if not len(view) or not len(starts):
+        return np.zeros(len(starts), np.bool_)
     top = len(view) - 1
     first, last = view[np.minimum(starts, top)], view[np.maximum(ends - 1, 0)]
     before = view[np.maximum(ends - 2, 0)]
     closed = (last == CLOSE) | ((last == CR) & (before == CLOSE) & (ends - starts >= 3))
     plain: npt.NDArray[np.bool_] = (ends - starts >= 2) & (first == OPEN) & closed
-    plain[_suspects(buf.translate(NUMBER_SHAPES), starts, lines)] = False
+    low = int(starts[0])
+    plain[_suspects(buf[low : int(ends[-1])].translate(NUMBER_SHAPES), starts - low, block)] = False
     for i in np.flatnonzero(ends - starts > MAX_DEPTH).tolist():  # only a long line can nest too deep
-        if lines[i].count(b"[") + lines[i].count(b"{") > MAX_DEPTH:
+        line = block.line(i)
+        if line.count(b"[") + line.count(b"{") > MAX_DEPTH:
             plain[i] = False  # msgspec's own limit follows Python's recursion limit, not orjson's
     return plain
 
@@ -216,7 +269,7 @@ def _words(shapes: bytes, word: bytes) -> Int64s:
     return np.concatenate(found)
 
 
-def _suspects(shapes: bytes, starts: Int64s, lines: list[bytes]) -> Int64s:
+def _suspects(shapes: bytes, starts: Int64s, block: LineBlock) -> Int64s:
     """Lines of a scanned batch that msgspec may read otherwise than orjson: invalid UTF-8, or a
     number that may be beyond what a double (or 64 bits) holds."""
     suspects = []
@@ -224,7 +277,7 @@ def _suspects(shapes: bytes, starts: Int64s, lines: list[bytes]) -> Int64s:
     while at >= 0:
         i = int(np.searchsorted(starts, at, "right")) - 1
         try:
-            lines[i].decode("utf-8")
+            block.line(i).decode("utf-8")
         except UnicodeDecodeError:
             suspects.append(i)
         at = shapes.find(NON_ASCII, int(starts[i + 1]) if i + 1 < len(starts) else len(shapes))
@@ -282,11 +335,14 @@ class Parser:
             self.layout = layout_for(tuple(sorted({*fields, timestamp_field})), tuple(sorted(numbers)))
             self._get_ts = self.layout.getter(timestamp_field)
 
-    def parse(self, lines: list[bytes], too_long: int = 0) -> ParsedBatch:
+    def parse(self, lines: list[bytes] | LineBlock, too_long: int = 0) -> ParsedBatch:
         batch = ParsedBatch()
         if too_long:
             batch.invalid[TOO_LONG] += too_long
-        objects = self._objects(lines, batch.invalid) if self.layout is None else self._records(lines, batch)
+        if self.layout is None:
+            objects = self._objects(lines if isinstance(lines, list) else lines.lines(), batch.invalid)
+        else:
+            objects = self._records(lines if isinstance(lines, LineBlock) else LineBlock.join(lines), batch)
         self._stamp(objects, batch)
         return batch
 
@@ -295,25 +351,24 @@ class Parser:
         decoded = (decode_line(line, invalid) for line in lines)
         return [obj for obj in decoded if obj is not None]
 
-    def _records(self, lines: list[bytes], batch: ParsedBatch) -> list[Any]:
+    def _records(self, block: LineBlock, batch: ParsedBatch) -> list[Any]:
         """Runs of plain lines decoded by msgspec in one call each, the rest line by line."""
         assert self.layout is not None
         layout, invalid, records = self.layout, batch.invalid, list[Any]()
-        buf = b"\n".join(lines)
-        starts, ends = _bounds(lines)
-        view, decode = memoryview(buf), self.layout.decoder.decode_lines
+        starts, ends = block.starts, block.ends
+        view, decode = memoryview(block.buf), self.layout.decoder.decode_lines
 
         def one(i: int) -> None:
-            obj = decode_line(lines[i], invalid)
+            obj = decode_line(block.line(i), invalid)
             if obj is not None:
                 records.append(layout.from_dict(obj))
 
         todo: list[tuple[int, int]] = []  # (first, end) of a run of lines, or (line, -1); in order
         start = 0
-        for i in np.flatnonzero(~_plain(buf, lines, starts, ends)).tolist():
+        for i in np.flatnonzero(~block.plain).tolist():
             todo += [(start, i), (i, -1)]
             start = i + 1
-        todo.append((start, len(lines)))
+        todo.append((start, len(block)))
         todo.reverse()  # a stack: the next piece last
         while todo:
             first, last = todo.pop()

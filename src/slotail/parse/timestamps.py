@@ -125,52 +125,63 @@ def to_epoch_us(value: object, naive_utc: bool = False) -> int | None:
     return us if 0 <= us <= MAX_US else None
 
 
-_DAYS_BEFORE_MONTH = np.array([0, 306, 337, 0, 31, 61, 92, 122, 153, 184, 214, 245, 275], np.int64)
-_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
+def _calendar() -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int64]
+]:
+    """Tables by year (0-9999): days from 1970-01-01 to its 1 January, and whether it is a leap
+    year; by month (0-99, only 1-12 real): its days and the days before it in a common year."""
+    year = np.arange(10_000)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    # Days since 1970-01-01 of 1 January of each year (H. Hinnant's days_from_civil, March-based).
+    shifted = year - 1
+    era, of_era = shifted // 400, shifted % 400
+    year_days = era * 146097 + of_era * 365 + of_era // 4 - of_era // 100 + 306 - 719468
+    month_days = np.zeros(100, np.int64)
+    month_days[1:13] = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    before = np.zeros(100, np.int64)
+    before[1:13] = np.cumsum(month_days[:13])[:12]
+    return year_days, leap, month_days, before
+
+
+_YEAR_DAYS, _LEAP, _MONTH_DAYS, _DAYS_BEFORE = _calendar()
 _PREFIX = 19  # `YYYY-MM-DDTHH:MM:SS`
-GROUP_MIN = 64  # fewer texts of a length are parsed one by one (numpy's fixed cost is about 100 µs)
-# Digit weights of year, month, day, hour, minute and second in the prefix (separators weigh 0).
-_FIELDS = np.zeros((_PREFIX, 6), np.int64)
-for _column, (_first, _last) in enumerate(((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))):
-    _FIELDS[_first:_last, _column] = 10 ** np.arange(_last - _first - 1, -1, -1)
+_WIDTH = 32  # the longest `...Z` text converted in numpy (up to 11 fraction digits; 6 are read)
+GROUP_MIN = 64  # fewer texts are parsed one by one (numpy's fixed cost is about 50 µs)
+_POSITIONS = np.arange(_WIDTH, dtype=np.uint8)
+_DIGITS_AT = np.array([c == "0" for c in "0000-00-00T00:00:00"] + [False] * (_WIDTH - _PREFIX))
+_SEPARATORS_AT = np.flatnonzero(~_DIGITS_AT[:_PREFIX])
+# Weights of each position's digit in year, month, day, hour, minute, second and µs (others weigh 0).
+_FIELDS = np.zeros((_WIDTH, 7))
+for _column, (_first, _last) in enumerate(((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19), (20, 26))):
+    _FIELDS[_first:_last, _column] = 10.0 ** np.arange(_last - _first - 1, -1, -1)
 
 
-@lru_cache(maxsize=16)
-def _shape(length: int) -> tuple[list[int], list[int], bytes]:
-    """Digit positions, separator positions and separators of `YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z`."""
-    fraction = "." + "0" * (length - _PREFIX - 2) if length > _PREFIX + 1 else ""
-    template = "0000-00-00T00:00:00" + fraction + "Z"
-    digits = [i for i, c in enumerate(template) if c == "0"]
-    others = [i for i, c in enumerate(template) if c != "0"]
-    return digits, others, "".join(template[i] for i in others).encode()
-
-
-def _utc_group(texts: list[str], length: int) -> npt.NDArray[np.int64]:
-    """µs of texts of one length shaped `YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z`, computed in numpy; -1 where
-    a text is not so shaped or not a valid time (those are left to `parse_iso`)."""
+def _utc_texts(texts: list[str], lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """µs of texts shaped `YYYY-MM-DDTHH:MM:SS[.f+]Z` (up to `_WIDTH` characters), computed in numpy;
+    -1 where a text is not so shaped or not a valid time (those are left to `parse_iso`)."""
     try:
-        raw = "".join(texts).encode("ascii")
+        chars = np.array(texts, f"S{_WIDTH}").view(np.uint8).reshape(len(texts), _WIDTH)  # NUL-padded
     except UnicodeEncodeError:
         return np.full(len(texts), -1, np.int64)
-    chars = np.frombuffer(raw, np.uint8).reshape(len(texts), length)
-    digit_at, other_at, others = _shape(length)
     digits = chars - np.uint8(48)  # bytes below "0" wrap around to 208 and more
-    ok = (digits[:, digit_at] <= 9).all(axis=1)
-    ok &= (chars[:, other_at] == np.frombuffer(others, np.uint8)).all(axis=1)
-    wide = digits.astype(np.int64)
-    year, month, day, hour, minute, second = (wide[:, :_PREFIX] @ _FIELDS).T
-    places = length - _PREFIX - 2
-    micros = wide[:, _PREFIX + 1 : -1] @ (10 ** np.arange(5, 5 - places, -1)) if places > 0 else 0
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    month_ok = (month >= 1) & (month <= 12)
-    month_days = _MONTH_DAYS[np.where(month_ok, month, 0)] + (leap & (month == 2))
-    ok &= (year >= 1) & month_ok & (day >= 1) & (day <= month_days) & (hour <= 23) & (minute <= 59)
-    ok &= second <= 59
-    # Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-    shifted = year - (month <= 2)
-    era, of_era = shifted // 400, shifted % 400
-    of_year = _DAYS_BEFORE_MONTH[np.where(month_ok, month, 3)] + day - 1
-    days = era * 146097 + of_era * 365 + of_era // 4 - of_era // 100 + of_year - 719468
+    last = np.clip(lengths - 1, 0, _WIDTH - 1)  # where `Z` must be
+    read = _DIGITS_AT | ((_POSITIONS > _PREFIX) & (last.astype(np.uint8)[:, None] > _POSITIONS))
+    bad = ((digits > 9) & read).view(np.uint64)  # 8 positions a word: any word not 0 has a non-digit
+    ok = (bad[:, 0] | bad[:, 1] | bad[:, 2] | bad[:, 3]) == 0
+    ok &= (lengths >= _PREFIX + 1) & (lengths <= _WIDTH) & (lengths != _PREFIX + 2)  # `.Z` has no digits
+    for at, separator in zip(_SEPARATORS_AT.tolist(), b"--T::", strict=True):
+        ok &= chars[:, at] == separator
+    ok &= chars[np.arange(len(texts)), last] == ord("Z")
+    ok &= (lengths == _PREFIX + 1) | (chars[:, _PREFIX] == ord("."))
+    # Each field is a sum of digits times powers of ten (a fraction digit weighs by its place: `.65Z`
+    # is 650000 µs), exact in float64 (BLAS), then int64.
+    fields = ((digits * read).astype(np.float64) @ _FIELDS).astype(np.int64)
+    fields[~ok] = 0  # a text that is not all digits where digits go: no table lookup beyond the tables
+    year, month, day, hour, minute, second, micros = fields.T
+    leap = _LEAP[year]
+    month_days = _MONTH_DAYS[month] + (leap & (month == 2))  # 0 for a month that is not 1-12
+    ok &= (year >= 1) & (day >= 1) & (day <= month_days) & (hour <= 23) & (minute <= 59) & (second <= 59)
+    days = _YEAR_DAYS[year] + _DAYS_BEFORE[month] + (leap & (month > 2)) + day - 1
     result = (days * 86400 + hour * 3600 + minute * 60 + second) * US + micros
     ok &= (result >= 0) & (result <= MAX_US)
     return np.where(ok, result, -1)
@@ -179,13 +190,12 @@ def _utc_group(texts: list[str], length: int) -> npt.NDArray[np.int64]:
 def parse_iso_many(texts: list[str], naive_utc: bool = False) -> npt.NDArray[np.int64]:
     """`parse_iso` of each text, -1 where it gives None: the common UTC shapes in numpy, the rest one
     by one."""
-    result = np.full(len(texts), -1, np.int64)
-    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
-    for length in np.unique(lengths).tolist():
-        which = np.flatnonzero(lengths == length)
-        if len(which) >= GROUP_MIN and (length == _PREFIX + 1 or _PREFIX + 3 <= length <= _PREFIX + 8):
-            result[which] = _utc_group([texts[i] for i in which.tolist()], length)
-        for i in which[result[which] < 0].tolist():
-            found = parse_iso(texts[i], naive_utc)
-            result[i] = -1 if found is None else found
+    if len(texts) >= GROUP_MIN:
+        result = _utc_texts(texts, np.fromiter(map(len, texts), np.int64, len(texts)))
+        todo = np.flatnonzero(result < 0).tolist()
+    else:
+        result, todo = np.full(len(texts), -1, np.int64), list(range(len(texts)))
+    for i in todo:
+        found = parse_iso(texts[i], naive_utc)
+        result[i] = -1 if found is None else found
     return result

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import zstandard
 
 from slotail.errors import SourceError
+from slotail.parse.lines import LineBlock
 from slotail.sources.lines import LineSplitter
 
 CHUNK = 1 << 20
@@ -25,7 +26,7 @@ class RawBatch:
     """Lines read from one source, with how far into the (compressed) file reading has got."""
 
     source: str
-    lines: list[bytes]
+    lines: list[bytes] | LineBlock  # a worker's batches are slices of the block it read
     too_long: int
     raw_offset: int
 

@@ -15,6 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from slotail.parse import ParsedBatch, Parser
+from slotail.parse.lines import LineBlock
 from slotail.parse.record import MISSING, as_number
 from tests.unit.parse.test_parser import BOM, any_line, json_values
 
@@ -108,6 +109,12 @@ def check(batch_lines: list[bytes]) -> None:
     floats = Parser(fields=FIELDS, numbers=["latency"]).parse(batch_lines)  # read as a number only
     assert floats.invalid == reference.invalid
     assert seen(floats, ("latency",)) == seen(reference, ("latency",))  # None or NaN: no number
+    if not any(b"\n" in line for line in batch_lines):  # as a worker reads them: a cut of a block
+        data = b"\n".join([b'{"timestamp": 1771491600000, "x": 1e400}', *batch_lines, b"{"]) + b"\n"
+        block, _ = LineBlock.split(data, last=True, max_line=len(data))
+        cut = Parser(fields=FIELDS).parse(block.cut(1, 1 + len(batch_lines)))
+        assert cut.invalid == reference.invalid
+        assert seen(cut) == seen(reference)
 
 
 @settings(max_examples=int(os.environ.get("SLOTAIL_FUZZ_EXAMPLES", 400)), deadline=None)
