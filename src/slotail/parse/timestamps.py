@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import compress
 
 import numpy as np
 import numpy.typing as npt
@@ -125,9 +126,10 @@ def to_epoch_us(value: object, naive_utc: bool = False) -> int | None:
     return us if 0 <= us <= MAX_US else None
 
 
-def _calendar() -> tuple[
-    npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int64]
-]:
+Int64s = npt.NDArray[np.int64]
+
+
+def _calendar() -> tuple[Int64s, npt.NDArray[np.bool_], Int64s, Int64s]:
     """Tables by year (0-9999): days from 1970-01-01 to its 1 January, and whether it is a leap
     year; by month (0-99, only 1-12 real): its days and the days before it in a common year."""
     year = np.arange(10_000)
@@ -145,38 +147,36 @@ def _calendar() -> tuple[
 
 _YEAR_DAYS, _LEAP, _MONTH_DAYS, _DAYS_BEFORE = _calendar()
 _PREFIX = 19  # `YYYY-MM-DDTHH:MM:SS`
-_WIDTH = 32  # the longest `...Z` text converted in numpy (up to 11 fraction digits; 6 are read)
-GROUP_MIN = 64  # fewer texts are parsed one by one (numpy's fixed cost is about 50 µs)
-_POSITIONS = np.arange(_WIDTH, dtype=np.uint8)
-_DIGITS_AT = np.array([c == "0" for c in "0000-00-00T00:00:00"] + [False] * (_WIDTH - _PREFIX))
-_SEPARATORS_AT = np.flatnonzero(~_DIGITS_AT[:_PREFIX])
-# Weights of each position's digit in year, month, day, hour, minute, second and µs (others weigh 0).
-_FIELDS = np.zeros((_WIDTH, 7))
-for _column, (_first, _last) in enumerate(((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19), (20, 26))):
-    _FIELDS[_first:_last, _column] = 10.0 ** np.arange(_last - _first - 1, -1, -1)
+UTC_LENGTHS = range(_PREFIX + 1, 33)  # `...SSZ` to 12 fraction digits (6 are read): read in numpy
+GROUP_MIN = 32  # fewer texts of one length are parsed one by one (numpy's fixed cost is about 50 µs)
+# Character classes (bytes.translate), so that a text is checked against its shape in one comparison.
+_CLASSES = bytes(ord("0") if 48 <= c <= 57 else c if c in b"-T:.Z" else ord("x") for c in range(256))
 
 
-def _utc_texts(texts: list[str], lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """µs of texts shaped `YYYY-MM-DDTHH:MM:SS[.f+]Z` (up to `_WIDTH` characters), computed in numpy;
-    -1 where a text is not so shaped or not a valid time (those are left to `parse_iso`)."""
-    try:
-        chars = np.array(texts, f"S{_WIDTH}").view(np.uint8).reshape(len(texts), _WIDTH)  # NUL-padded
-    except UnicodeEncodeError:
-        return np.full(len(texts), -1, np.int64)
-    digits = chars - np.uint8(48)  # bytes below "0" wrap around to 208 and more
-    last = np.clip(lengths - 1, 0, _WIDTH - 1)  # where `Z` must be
-    read = _DIGITS_AT | ((_POSITIONS > _PREFIX) & (last.astype(np.uint8)[:, None] > _POSITIONS))
-    bad = ((digits > 9) & read).view(np.uint64)  # 8 positions a word: any word not 0 has a non-digit
-    ok = (bad[:, 0] | bad[:, 1] | bad[:, 2] | bad[:, 3]) == 0
-    ok &= (lengths >= _PREFIX + 1) & (lengths <= _WIDTH) & (lengths != _PREFIX + 2)  # `.Z` has no digits
-    for at, separator in zip(_SEPARATORS_AT.tolist(), b"--T::", strict=True):
-        ok &= chars[:, at] == separator
-    ok &= chars[np.arange(len(texts)), last] == ord("Z")
-    ok &= (lengths == _PREFIX + 1) | (chars[:, _PREFIX] == ord("."))
-    # Each field is a sum of digits times powers of ten (a fraction digit weighs by its place: `.65Z`
-    # is 650000 µs), exact in float64 (BLAS), then int64.
-    fields = ((digits * read).astype(np.float64) @ _FIELDS).astype(np.int64)
-    fields[~ok] = 0  # a text that is not all digits where digits go: no table lookup beyond the tables
+@lru_cache(maxsize=len(UTC_LENGTHS))
+def _utc_shape(length: int) -> tuple[bytes, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The classes of `YYYY-MM-DDTHH:MM:SS[.f+]Z` of one length, and the weights that give year,
+    month, day, hour, minute, second and µs from its bytes (a fraction digit weighs by its place:
+    `.65Z` is 650000 µs), with what the "0"s of the bytes add to each."""
+    fraction = length - _PREFIX - 2
+    shape = b"0000-00-00T00:00:00" + (b"." + b"0" * fraction if fraction > 0 else b"") + b"Z"
+    weights = np.zeros((length, 7))
+    for column, (first, last) in enumerate(((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))):
+        weights[first:last, column] = 10.0 ** np.arange(last - first - 1, -1, -1)
+    read = min(max(fraction, 0), 6)
+    weights[_PREFIX + 1 : _PREFIX + 1 + read, 6] = 10.0 ** np.arange(5, 5 - read, -1)  # 1e5 µs first
+    return shape, weights, 48 * weights.sum(axis=0)
+
+
+def _utc_joined(joined: bytes, length: int) -> Int64s:
+    """µs of ASCII texts of one length, joined, shaped `YYYY-MM-DDTHH:MM:SS[.f+]Z`, in numpy; -1
+    where a text is not so shaped or not a valid time (those are left to `parse_iso`)."""
+    shape, weights, zeros = _utc_shape(length)
+    ok = np.frombuffer(joined.translate(_CLASSES), f"S{length}") == shape
+    chars = np.frombuffer(joined, np.uint8).reshape(-1, length)
+    # Each field is a sum of digits times powers of ten: exact in float64 (BLAS), then int64.
+    fields = (chars.astype(np.float64) @ weights - zeros).astype(np.int64)
+    fields[~ok] = 0  # a text not shaped so may hold anything: no table lookup beyond the tables
     year, month, day, hour, minute, second, micros = fields.T
     leap = _LEAP[year]
     month_days = _MONTH_DAYS[month] + (leap & (month == 2))  # 0 for a month that is not 1-12
@@ -187,15 +187,20 @@ def _utc_texts(texts: list[str], lengths: npt.NDArray[np.int64]) -> npt.NDArray[
     return np.where(ok, result, -1)
 
 
-def parse_iso_many(texts: list[str], naive_utc: bool = False) -> npt.NDArray[np.int64]:
-    """`parse_iso` of each text, -1 where it gives None: the common UTC shapes in numpy, the rest one
-    by one."""
-    if len(texts) >= GROUP_MIN:
-        result = _utc_texts(texts, np.fromiter(map(len, texts), np.int64, len(texts)))
-        todo = np.flatnonzero(result < 0).tolist()
-    else:
-        result, todo = np.full(len(texts), -1, np.int64), list(range(len(texts)))
-    for i in todo:
+def parse_iso_many(texts: list[str], naive_utc: bool = False) -> Int64s:
+    """`parse_iso` of each text, -1 where it gives None: the common UTC shapes in numpy, a length
+    at a time; the rest one by one."""
+    result = np.full(len(texts), -1, np.int64)
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    counts = np.bincount(np.clip(lengths, 0, UTC_LENGTHS.stop), minlength=UTC_LENGTHS.stop + 1).tolist()
+    for length in (n for n in UTC_LENGTHS if counts[n] >= GROUP_MIN):
+        which = lengths == length
+        try:
+            joined = "".join(compress(texts, which)).encode("ascii")  # so a character is a byte
+        except UnicodeEncodeError:
+            continue
+        result[which] = _utc_joined(joined, length)
+    for i in np.flatnonzero(result < 0).tolist():
         found = parse_iso(texts[i], naive_utc)
         result[i] = -1 if found is None else found
     return result

@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from slotail.parse.timestamps import GROUP_MIN, parse_iso, parse_iso_many, to_epoch_us
@@ -275,11 +275,37 @@ shaped = st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}
 fraction_cut = utc_texts.map(lambda t: t[:-4] + "Z" if "." in t else t)  # `.fZ`, `.ffZ` ...
 
 
+EDGES = [  # next to what is valid, field by field
+    "2026-02-19T24:00:00Z",
+    "2026-02-19T23:60:00.5Z",
+    "2026-02-19T23:59:60.123Z",
+    "2026-02-30T00:00:00Z",
+    "2026-02-29T00:00:00.000001Z",
+    "2024-02-29T00:00:00.000001Z",
+    "2100-02-29T00:00:00Z",
+    "2000-02-29T12:00:00Z",
+    "0000-01-01T00:00:00Z",
+    "0001-01-01T00:00:00Z",
+    "1969-12-31T23:59:59.999Z",
+    "1970-01-01T00:00:00Z",
+    "9999-12-31T23:59:59.9999999Z",
+    "2026-13-01T00:00:00Z",
+    "2026-00-01T00:00:00Z",
+    "2026-01-00T00:00:00Z",
+    "2026-04-31T00:00:00Z",
+    "2026-02-19T09:00:00.Z",
+    "2026-02-19t09:00:00Z",
+    "2026-02-19T09:00:00z",
+    "2026-02-19 09:00:00Z",
+]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(utc_texts, shaped, fraction_cut, st.text(max_size=30)), max_size=40), st.booleans())
+@example(EDGES, False)
 def test_parsing_many_equals_parsing_each(texts: list[str], naive_utc: bool) -> None:
-    """Any texts, in groups of one length big enough for numpy or not: the same as one by one
+    """Any texts, each often enough that its length goes through numpy: the same as one by one
     (Feb 30, hour 24, second 60, year 0, non-digits, before 1970 included)."""
-    texts = texts * (1 + GROUP_MIN // max(len(texts), 1))  # so that length groups reach numpy
+    texts = texts * GROUP_MIN  # so that every length's group reaches numpy
     want = [-1 if (v := parse_iso(t, naive_utc)) is None else v for t in texts]
     assert parse_iso_many(texts, naive_utc).tolist() == want
