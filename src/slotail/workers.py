@@ -92,7 +92,7 @@ def _read(path: str, block: Block) -> bytes:
 
 def _count(path: str, block: Block) -> int:
     """How many lines a block holds (too-long lines aside)."""
-    return len(split_block(_read(path, block), block, _MAX_LINE)[0])
+    return LineBlock.count(_read(path, block), block.last, _MAX_LINE)
 
 
 def _observe(path: str, block: Block, first_line: int) -> list[Part]:

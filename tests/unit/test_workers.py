@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import slotail.workers
 from slotail.cli import cli
+from slotail.parse.lines import LineBlock
 from slotail.sources.lines import LineSplitter
 from slotail.workers import Block, Workers, cut_blocks, split_block
 from tests.scenarios import CONFIG, T0, generate, lines
@@ -77,10 +78,12 @@ def test_parallel_backfill_json_is_identical_to_one_process(tmp_path: Path, monk
     st.integers(1, 40),
     st.integers(4, 16),
 )
+@example([b"x", b"y" * 20], False, 40, 16)  # a long last line, in the last stretch the count checks
 def test_blocks_split_into_the_lines_the_line_splitter_gives(
     tmp_path_factory: pytest.TempPathFactory, pieces: list[bytes], final_newline: bool, block: int, cap: int
 ) -> None:
-    """Cut anywhere, blocks hold exactly the splitter's lines, in order, and the same too-long count."""
+    """Cut anywhere, blocks hold exactly the splitter's lines, in order, and the same too-long count;
+    the count round counts as many."""
     data = b"\n".join(pieces) + (b"\n" if final_newline and pieces else b"")
     path = tmp_path_factory.mktemp("blocks") / "log"
     path.write_bytes(data)
@@ -89,6 +92,7 @@ def test_blocks_split_into_the_lines_the_line_splitter_gives(
     got, too_long = [], 0
     for b in cut_blocks(str(path), len(data), block):
         found, long = split_block(data[b.start : b.end], b, cap)
+        assert LineBlock.count(data[b.start : b.end], b.last, cap) == len(found)  # the count round's
         got += found.lines()
         too_long += long
     assert got == expected

@@ -215,6 +215,15 @@ class LineBlock:
         kept = [data[a:b] for a, b in zip(starts[~long].tolist(), ends[~long].tolist(), strict=True)]
         return LineBlock.join(kept), int(np.count_nonzero(long))
 
+    @staticmethod
+    def count(data: bytes, last: bool, max_line: int) -> int:
+        """How many lines `split` keeps, counted without finding them where none can be too long."""
+        step = max(max_line // 2, 1)  # then every stretch of `step` bytes holds a newline
+        if not all(data.find(b"\n", i, i + step) >= 0 for i in range(0, len(data) - step + 1, step)):
+            return len(LineBlock.split(data, last, max_line)[0])
+        tail = last and bool(data) and not data.endswith(b"\n")
+        return int(np.count_nonzero(np.frombuffer(data, np.uint8) == NEWLINE)) + tail
+
     def __len__(self) -> int:
         return len(self.starts)
 
