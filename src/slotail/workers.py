@@ -27,7 +27,7 @@ from slotail.classify.series import Labels, SeriesRegistry
 from slotail.config import Config
 from slotail.errors import SourceError
 from slotail.parse.lines import LineBlock
-from slotail.pipeline import LineStats, ObservedBatch, Pipeline
+from slotail.pipeline import LineStats, ObservedBatch, Pipeline, batch_gc
 from slotail.sources.archive import BATCH_LINES, RawBatch, content_head, detect
 
 BLOCK_BYTES = 4 << 20
@@ -80,6 +80,7 @@ def _start(config: Config) -> None:
     global _PIPELINE, _MAX_LINE
     _PIPELINE, _MAX_LINE = Pipeline(config), config.store.max_line_bytes
     _PIPELINE.classifier.defer = True
+    batch_gc()
 
 
 def _read(path: str, block: Block) -> bytes:
