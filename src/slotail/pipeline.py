@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,16 +36,6 @@ class LineStats:
         self.parsed += other.parsed
         self.unmatched += other.unmatched
         self.invalid.update(other.invalid)
-
-
-def batch_gc() -> None:
-    """Tune the garbage collector of a worker process, which parses batches until it is done:
-    what start-up made is frozen out of collections, and the young generation holds a few
-    batches. A batch's records, keys and lists hold no cycles and die together when it is done;
-    at the default threshold (700 allocations) collections traversed them while alive, about 4%
-    of a worker's time."""
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
 
 
 def parser_for(config: Config) -> Parser:

@@ -11,6 +11,7 @@ timeline and the report do not depend on the number of workers.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing
 import os
@@ -27,7 +28,7 @@ from slotail.classify.series import Labels, SeriesRegistry
 from slotail.config import Config
 from slotail.errors import SourceError
 from slotail.parse.lines import LineBlock
-from slotail.pipeline import LineStats, ObservedBatch, Pipeline, batch_gc
+from slotail.pipeline import LineStats, ObservedBatch, Pipeline
 from slotail.sources.archive import BATCH_LINES, RawBatch, content_head, detect
 
 BLOCK_BYTES = 4 << 20
@@ -75,12 +76,22 @@ _PIPELINE: Pipeline | None = None
 _MAX_LINE = 0
 
 
+def _batch_gc() -> None:
+    """Tune the garbage collector of a worker process, which parses batches until it is done:
+    what start-up made is frozen out of collections, and the young generation holds a few
+    batches. A batch's records, keys and lists hold no cycles and die together when it is done;
+    at the default threshold (700 allocations) collections traversed them while alive, about 4%
+    of a worker's time."""
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
 def _start(config: Config) -> None:
     """Worker process start-up: its own pipeline, leaving group series for the parent to number."""
     global _PIPELINE, _MAX_LINE
     _PIPELINE, _MAX_LINE = Pipeline(config), config.store.max_line_bytes
     _PIPELINE.classifier.defer = True
-    batch_gc()
+    _batch_gc()
 
 
 def _read(path: str, block: Block) -> bytes:
