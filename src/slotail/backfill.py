@@ -8,6 +8,7 @@ evaluated at every step once every source has moved `lateness` past it.
 
 from __future__ import annotations
 
+import ctypes
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,22 @@ TAKE_SPAN_US = 60 * US  # event time taken from one source before looking at the
 NEVER = math.inf
 EVAL_CHUNK = 2048  # alert steps evaluated together
 BUFFER_MAX = 1 << 18  # observations buffered before an early flush (flushing early is always exact)
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
+
+
+def keep_freed_memory() -> None:
+    """Have glibc's malloc keep freed memory for reuse in this process (and the workers it forks).
+
+    A backfill allocates and frees blocks, batches and arrays of the same sizes over and over. With
+    malloc's default (dynamic) thresholds, large ones were unmapped or trimmed when freed and each
+    reuse faulted fresh zeroed pages back in: 80,000 page faults and 0.17 s of system time for 1M
+    lines, against 14,000 and 0.06 s like this. A no-op where malloc is not glibc's."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(M_TRIM_THRESHOLD, 256 << 20)
+    mallopt(M_MMAP_THRESHOLD, 64 << 20)
 
 
 @dataclass

@@ -15,7 +15,7 @@ import click
 
 from slotail import __version__
 from slotail import log as slog
-from slotail.backfill import Backfill, BackfillResult
+from slotail.backfill import Backfill, BackfillResult, keep_freed_memory
 from slotail.config import load_config
 from slotail.engine import Engine, WallClock
 from slotail.engine.engine import Evaluation
@@ -198,6 +198,7 @@ def backfill(
 ) -> None:
     """Replay log files (plain, .gz, .zst, in any order) and report every SLO in event time."""
     config = load_config(config_path)
+    keep_freed_memory()
     paths = list(logfiles)
     show = sys.stderr.isatty() if progress is None else progress
     bar, on_progress = _progress(paths, show)
