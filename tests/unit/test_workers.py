@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,33 @@ def test_blocks_split_into_the_lines_the_line_splitter_gives(
     assert got == expected
     assert too_long == splitter.too_long
     assert all(isinstance(b, Block) for b in cut_blocks(str(path), len(data), block))
+
+
+def test_a_file_cut_shorter_while_the_workers_read_it_is_a_source_error_and_the_next_file_is_read(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The workers map the file: cut short after the count round, reading it kills a worker (SIGBUS)
+    or finds it shorter. Either way that file is a source error, and the next file gets a new pool."""
+    cut, whole = tmp_path / "cut.log", tmp_path / "whole.log"
+    cut.write_bytes(awkward_log())
+    whole.write_bytes(awkward_log())
+    monkeypatch.setattr(slotail.workers, "BLOCK_BYTES", 4096)
+    parts = Workers._parts
+
+    def truncate_then_read(self: Workers, path: str, *rest):  # type: ignore[no-untyped-def]
+        if path == str(cut):
+            with open(path, "r+b") as f:
+                f.truncate(4096 * 3)  # the workers mapped it whole in the count round
+        return parts(self, path, *rest)
+
+    monkeypatch.setattr(Workers, "_parts", truncate_then_read)
+    config = tmp_path / "slotail.yaml"
+    config.write_text(CONFIG)
+    flags = ["--format", "json", "--no-progress", "--workers", "2"]
+    result = CliRunner().invoke(cli, ["backfill", "--config", str(config), *flags, str(cut), str(whole)])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout_bytes)
+    errors = report["diagnostics"]["source_errors"]
+    assert len(errors) == 1 and "past byte" in errors[0], errors
+    alone = CliRunner().invoke(cli, ["backfill", "--config", str(config), *flags, str(whole)])
+    assert report["lines"]["read"] >= json.loads(alone.stdout_bytes)["lines"]["read"]  # all of the whole

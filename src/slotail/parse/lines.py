@@ -12,6 +12,7 @@ what the reference gives (tests/unit/parse/test_records.py checks it by fuzzing)
 from __future__ import annotations
 
 import json
+import mmap
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -176,6 +177,8 @@ def decode_line(line: bytes, invalid: Counter[str]) -> dict[str, Any] | None:
 
 
 Int64s = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+Buffer = bytes | memoryview  # a block's bytes: a worker's view of the file it maps, or joined lines
 _BYTE_AT = re.compile(r"\(byte (\d+)\)$")
 _ITEM_AT = re.compile(r"at `\$\[(\d+)\]")
 
@@ -188,7 +191,13 @@ class LineBlock:
     tell which lines msgspec may read (`plain`) run once over the whole buffer.
     """
 
-    def __init__(self, buf: bytes, starts: Int64s, ends: Int64s, plain: npt.NDArray[np.bool_] | None = None):
+    def __init__(
+        self,
+        buf: bytes | memoryview,
+        starts: Int64s,
+        ends: Int64s,
+        plain: npt.NDArray[np.bool_] | None = None,
+    ):
         self.buf, self.starts, self.ends = buf, starts, ends
         self._plain = plain
 
@@ -200,7 +209,7 @@ class LineBlock:
         return LineBlock(b"\n".join(lines), ends - lengths, ends)
 
     @staticmethod
-    def split(data: bytes, last: bool, max_line: int) -> tuple[LineBlock, int]:
+    def split(data: Buffer, last: bool, max_line: int) -> tuple[LineBlock, int]:
         """The lines of `data` as `data.split(b"\\n")` gives them, but for the piece after the last
         newline (kept only when `last` and not empty) and lines over `max_line` bytes (dropped, and
         counted: the second value)."""
@@ -212,26 +221,29 @@ class LineBlock:
         long = ends - starts > max_line
         if not long.any():
             return LineBlock(data, starts, ends), 0
-        kept = [data[a:b] for a, b in zip(starts[~long].tolist(), ends[~long].tolist(), strict=True)]
+        kept = [bytes(data[a:b]) for a, b in zip(starts[~long].tolist(), ends[~long].tolist(), strict=True)]
         return LineBlock.join(kept), int(np.count_nonzero(long))
 
     @staticmethod
-    def count(data: bytes, last: bool, max_line: int) -> int:
-        """How many lines `split` keeps, counted without finding them where none can be too long."""
+    def count(data: bytes | mmap.mmap, last: bool, max_line: int, start: int = 0, end: int = -1) -> int:
+        """How many lines `split` keeps of `data[start:end]` (end -1: to the end), counted without
+        finding them where none can be too long."""
+        end = len(data) if end < 0 else end
         step = max(max_line // 2, 1)  # then every stretch of `step` bytes holds a newline
-        if not all(data.find(b"\n", i, i + step) >= 0 for i in range(0, len(data) - step + 1, step)):
-            return len(LineBlock.split(data, last, max_line)[0])
-        tail = last and bool(data) and not data.endswith(b"\n")
-        return int(np.count_nonzero(np.frombuffer(data, np.uint8) == NEWLINE)) + tail
+        if not all(data.find(b"\n", i, i + step) >= 0 for i in range(start, end - step + 1, step)):
+            return len(LineBlock.split(memoryview(data)[start:end], last, max_line)[0])
+        tail = last and end > start and data[end - 1 : end] != b"\n"
+        view = np.frombuffer(data, np.uint8, count=end - start, offset=start)
+        return int(np.count_nonzero(view == NEWLINE)) + tail
 
     def __len__(self) -> int:
         return len(self.starts)
 
     def line(self, i: int) -> bytes:
-        return self.buf[self.starts[i] : self.ends[i]]
+        return bytes(self.buf[self.starts[i] : self.ends[i]])
 
     def lines(self) -> list[bytes]:
-        return [self.buf[a:b] for a, b in zip(self.starts.tolist(), self.ends.tolist(), strict=True)]
+        return [bytes(self.buf[a:b]) for a, b in zip(self.starts.tolist(), self.ends.tolist(), strict=True)]
 
     def cut(self, first: int, end: int) -> LineBlock:
         """Lines first..end - 1, in the same buffer."""
@@ -261,7 +273,7 @@ def _plain(block: LineBlock) -> npt.NDArray[np.bool_]:
     closed = (last == CLOSE) | ((last == CR) & (before == CLOSE) & (ends - starts >= 3))
     plain: npt.NDArray[np.bool_] = (ends - starts >= 2) & (first == OPEN) & closed
     low = int(starts[0])
-    plain[_suspects(buf[low : int(ends[-1])].translate(NUMBER_SHAPES), starts - low, block)] = False
+    plain[_suspects(bytes(buf[low : int(ends[-1])]).translate(NUMBER_SHAPES), starts - low, block)] = False
     for i in np.flatnonzero(ends - starts > MAX_DEPTH).tolist():  # only a long line can nest too deep
         line = block.line(i)
         if line.count(b"[") + line.count(b"{") > MAX_DEPTH:
