@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,12 +31,13 @@ class HdrLayout:
 
     def index(self, values_us: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Counts-array indexes of latencies, clamped to the trackable range."""
-        values = np.clip(values_us, 0, HIGHEST_US).astype(np.int64)
-        # bit length of (v | mask); frexp is exact for integers below 2**53.
-        bit_length = np.frexp((values | self._mask).astype(np.float64))[1].astype(np.int64)
-        bucket = bit_length - self._unit - (self._half_mag + 1)
+        values = np.clip(values_us, 0, HIGHEST_US).astype(np.int64, copy=False)
+        # bit length of (v | mask); frexp (on float64) is exact for integers below 2**53.
+        bucket = np.frexp(values | self._mask)[1] - (self._unit + self._half_mag + 1)
         sub_bucket = values >> (bucket + self._unit)
-        index: npt.NDArray[np.int64] = ((bucket + 1) << self._half_mag) + sub_bucket - self._half
+        index: npt.NDArray[np.int64] = (bucket.astype(np.int64) << self._half_mag) + (
+            sub_bucket + ((1 << self._half_mag) - self._half)
+        )
         return index
 
     def dense(self, indexes: npt.NDArray[np.uint16], weights: npt.NDArray[np.uint32]) -> Counts:
@@ -71,14 +73,59 @@ Packed = bytes
 RECORDS = {w: np.dtype([("index", "<u2"), ("count", f"<u{w}")]) for w in (1, 2, 4)}
 
 
+def counts_width(top: Any) -> Any:
+    """The bytes a count takes where the largest is `top` (an int, or an array of them): 1, 2 or 4,
+    the narrowest that holds it."""
+    return 1 << (top >= 1 << 8) << (top >= 1 << 16)
+
+
 def pack(sparse: Sparse) -> Packed:
     """One bytes object for a sparse histogram (it has at least one index)."""
     indexes, counts = sparse
-    top = int(counts.max())
-    width = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 4
+    width = counts_width(int(counts.max()))
     records = np.empty(len(indexes), RECORDS[width])
     records["index"], records["count"] = indexes, counts
     return records.tobytes() + bytes((width,))
+
+
+def pack_runs(
+    indexes: npt.NDArray[np.uint16], counts: npt.NDArray[np.uint32], starts: npt.NDArray[np.int64]
+) -> list[Packed]:
+    """`pack` of each run of a sparse histogram's arrays: run i is [starts[i], starts[i + 1]) (the last
+    one reaches the end), each at least one index long. A batch packs thousands of histograms, so this
+    takes one pass a counts width over all of them rather than numpy calls for each."""
+    lengths = run_lengths(starts, len(indexes))
+    widths = counts_width(np.maximum.reduceat(counts, starts))
+    packed: list[Packed] = [b""] * len(starts)
+    for width, dtype in RECORDS.items():
+        runs = widths == width
+        if not runs.any():
+            continue
+        every = bool(runs.all())  # as is most often so: no need to pick the runs out
+        chosen = slice(None) if every else np.repeat(runs, lengths)
+        records = np.empty(len(indexes[chosen]), dtype)
+        records["index"], records["count"] = indexes[chosen], counts[chosen]
+        blob, tail, sizes = records.tobytes(), bytes((width,)), lengths[runs] * dtype.itemsize
+        ends = np.cumsum(sizes)
+        begins = ends - sizes
+        pieces = [blob[begin:end] + tail for begin, end in zip(begins.tolist(), ends.tolist(), strict=True)]
+        if every:
+            return pieces
+        for run, piece in zip(np.flatnonzero(runs).tolist(), pieces, strict=True):
+            packed[run] = piece
+    return packed
+
+
+def run_starts(values: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """Where each run of equal values begins (the first at 0; `values` is not empty)."""
+    return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+
+
+def run_lengths(starts: npt.NDArray[np.int64], total: int) -> npt.NDArray[np.int64]:
+    """How long each run is that begins at `starts`, the last one reaching `total` (as
+    `np.diff(starts, append=total)`, which costs several times more on arrays this small)."""
+    lengths: npt.NDArray[np.int64] = np.concatenate((starts[1:], [total])) - starts
+    return lengths
 
 
 def unpack(packed: Packed) -> Sparse:
@@ -107,10 +154,25 @@ def dense_packed(layout: HdrLayout, parts: Iterable[Packed]) -> Counts:
 
 def merge_sparse(a: Sparse, b: Sparse) -> Sparse:
     """Sum two sparse histograms."""
-    indexes = np.concatenate((a[0], b[0]))
-    counts = np.concatenate((a[1], b[1]))
-    unique, inverse = np.unique(indexes, return_inverse=True)
-    return unique, np.bincount(inverse, weights=counts).astype(np.uint32)
+    return merge_sorted(*a, *b)
+
+
+def merge_sorted(
+    keys_a: npt.NDArray[Any], counts_a: npt.NDArray[Any], keys_b: npt.NDArray[Any], counts_b: npt.NDArray[Any]
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """Sum two histograms given as sorted distinct keys (counts indexes, or anything ordered like
+    them) and their counts: every key of either, with its counts added up."""
+    keys = np.concatenate((keys_a, keys_b))
+    order = np.argsort(keys, kind="stable")  # two sorted runs: a merge
+    keys, counts = keys[order], np.concatenate((counts_a, counts_b))[order]
+    # A key of both: its second count goes to the first. (Index arrays rather than masks here: masks
+    # as irregular as these are several times slower to apply.)
+    twice = np.flatnonzero(keys[1:] == keys[:-1])
+    counts[twice] += counts[twice + 1]
+    once = np.ones(len(keys), np.bool_)
+    once[twice + 1] = False
+    kept = np.flatnonzero(once)
+    return keys[kept], counts[kept]
 
 
 def sparse_from(indexes: npt.NDArray[np.int64]) -> Sparse:

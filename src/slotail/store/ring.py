@@ -7,19 +7,20 @@ old for this tier and is refused. Reads check tags, so a stale slot reads as 0.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
-from slotail.store.hdr import Packed, merge_packed, merge_sparse, pack, unpack
+from slotail.store.hdr import Packed, merge_packed, merge_sorted, pack_runs, run_lengths, run_starts, unpack
 from slotail.store.layout import Tier
 
 NEVER = np.iinfo(np.int64).min
-HDR_WIDTH = 1 << 16  # HDR counts indexes fit in 16 bits (HdrLayout asserts it)
-# Timed observations of an `add`: which they are (a mask), their series and their HDR indexes.
-Latencies = tuple[npt.NDArray[np.bool_], npt.NDArray[np.int32], npt.NDArray[np.int64]]
+HDR_BITS = 16  # HDR counts indexes fit in 16 bits (HdrLayout asserts it)
+Int64s = npt.NDArray[np.int64]
 
 
-def distinct(values: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def distinct(values: Int64s) -> tuple[Int64s, Int64s]:
     """`np.unique(values, return_inverse=True)`, without sorting when the values lie close together
     (bucket numbers of a batch do)."""
     if not len(values):
@@ -28,10 +29,60 @@ def distinct(values: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.
     width = int(values.max()) - low + 1
     if width > 4 * len(values) + 4096:
         return np.unique(values, return_inverse=True)
+    offset = values - low
     present = np.zeros(width, np.bool_)
-    present[values - low] = True
+    present[offset] = True
     rank = np.cumsum(present) - 1
-    return np.flatnonzero(present) + low, rank[values - low]
+    return np.flatnonzero(present) + low, rank[offset]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One `Store.add` batch, with the work for each observation done once for every ring: the
+    observations counted by base-tier bucket, and the timed ones keyed and sorted for histograms.
+
+    Each ring takes the batch in at its own buckets, refusing those too old for it. Its bucket size
+    is a whole number k of base buckets, and base bucket j lies in its bucket ceil(j / k) (as
+    ceil(ceil(t / b) / k) = ceil(t / (k·b))), so it needs only the batch's base buckets, not the
+    observations: it sees exactly what it would have had it been given them.
+    """
+
+    bucket_s: int  # the base tier's bucket
+    buckets: Int64s  # the distinct base buckets, sorted
+    counts: Int64s  # shaped (buckets, series, 3): how many observations of each series and outcome
+    series_bits: int  # bits that hold a series id in `timed`
+    # Each timed observation as (bucket position << series_bits | series) << HDR_BITS | HDR index,
+    # its bucket's position being in `buckets`; sorted, so by bucket, series and index.
+    timed: Int64s
+
+    @staticmethod
+    def of(
+        bucket_s: int,
+        buckets: Int64s,
+        series: npt.NDArray[np.int32],
+        outcome: npt.NDArray[np.int8],
+        n_series: int,
+        timed: Int64s,
+        hdr_index: Int64s,
+    ) -> tuple[Batch, Int64s]:
+        """The batch of observations in base `buckets` (`hdr_index` for the `timed` ones, given by
+        their indexes), and where each observation's bucket is among the batch's."""
+        unique, inverse = distinct(buckets)
+        flat = inverse * (n_series * 3) + (series * 3 + outcome)  # the last in int32, as it fits
+        counts = np.bincount(flat, minlength=len(unique) * n_series * 3).reshape(len(unique), n_series, 3)
+        bits = max(n_series - 1, 1).bit_length()
+        keys = (inverse[timed] << bits | series[timed]) << HDR_BITS | hdr_index
+        return Batch(bucket_s, unique, counts, bits, np.sort(keys)), inverse
+
+    def coarsen(self, bucket_s: int) -> tuple[Int64s, Int64s, Int64s]:
+        """At buckets of `bucket_s` (a multiple of the base): the distinct buckets, sorted, where each
+        base bucket is among them, and the counters summed by them."""
+        if bucket_s == self.bucket_s:
+            return self.buckets, np.arange(len(self.buckets)), self.counts
+        coarse = -(-self.buckets // (bucket_s // self.bucket_s))
+        starts = run_starts(coarse)
+        position = np.repeat(np.arange(len(starts)), run_lengths(starts, len(coarse)))
+        return coarse[starts], position, np.add.reduceat(self.counts, starts, axis=0)
 
 
 class Ring:
@@ -51,7 +102,7 @@ class Ring:
         counts[:, : self.counts.shape[1]] = self.counts
         self.counts = counts
 
-    def bucket_of(self, ts_us: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    def bucket_of(self, ts_us: Int64s) -> Int64s:
         """Bucket i holds times in ((i-1)·b, i·b]."""
         return -((-ts_us) // self.tier.bucket_us)
 
@@ -59,65 +110,85 @@ class Ring:
         """The bucket of one instant."""
         return -((-ts_us) // self.tier.bucket_us)
 
-    def _claim(self, buckets: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Clear the slots that newer buckets take over; returns the distinct buckets (sorted) and
-        where each of `buckets` is among them."""
-        unique, inverse = distinct(buckets)
-        slots = unique % self.tier.slots
-        newer = unique > self.tags[slots]
-        fresh = np.unique(slots[newer])
+    def _claim(self, buckets: Int64s, slots: Int64s) -> npt.NDArray[np.bool_]:
+        """Clear the slots that newer buckets take over; returns which of the (distinct) buckets this
+        ring now holds (one a slot: the rest are too old for it)."""
+        newer = buckets > self.tags[slots]
+        fresh = slots[newer]  # a slot twice when the batch spans more than the ring: cleared twice, no harm
         self.counts[fresh] = 0
-        for slot in fresh.tolist():
-            self._clear_hist(slot)
-        np.maximum.at(self.tags, slots[newer], unique[newer])
-        return unique, inverse
+        self._clear_hists(fresh.tolist())
+        np.maximum.at(self.tags, slots[newer], buckets[newer])
+        live: npt.NDArray[np.bool_] = self.tags[slots] == buckets
+        return live
 
-    def add(
-        self,
-        series: npt.NDArray[np.int32],
-        ts_us: npt.NDArray[np.int64],
-        outcome: npt.NDArray[np.int8],
-        latencies: Latencies | None = None,
-    ) -> npt.NDArray[np.bool_]:
-        """Count observations, and record the latencies of the timed ones into their slots'
-        histograms; returns which were accepted (the rest are too old for this ring)."""
-        unique, inverse = self._claim(self.bucket_of(ts_us))
-        slots = unique % self.tier.slots
-        live = self.tags[slots] == unique  # the buckets this ring holds (one per slot)
-        accepted: npt.NDArray[np.bool_] = live[inverse]
-        n_series = self.counts.shape[1]
-        flat = (inverse * n_series + series) * 3 + outcome
-        counted = np.bincount(flat[accepted], minlength=len(unique) * n_series * 3)
-        self.counts[slots[live]] += counted.reshape(len(unique), n_series, 3)[live]
+    def add(self, batch: Batch) -> npt.NDArray[np.bool_]:
+        """Count a batch and record its latencies into the slots' histograms; returns which of the
+        batch's base buckets were accepted (the rest are too old for this ring)."""
+        buckets, position, counts = batch.coarsen(self.tier.bucket_s)
+        slots = buckets % self.tier.slots
+        live = self._claim(buckets, slots)
+        self.counts[slots[live]] += counts[live]
         self.dirty.update(slots[live].tolist())
-        if latencies is not None:
-            timed, timed_series, hdr_index = latencies
-            where = inverse[timed]  # each timed observation's bucket, as found for the counters
-            keep = live[where]
-            self._record(slots[where][keep], timed_series[keep], hdr_index[keep])
+        shift = batch.series_bits + HDR_BITS  # of the bucket position in a key
+        keys = batch.timed
+        if len(buckets) < len(batch.buckets):  # else each base bucket is one here, at the same position
+            moved = (position - np.arange(len(position))) << shift  # how far each base position moves
+            keys = np.sort(keys + moved[keys >> shift])  # (in sorted runs already, so a quick sort)
+        if not live.all():  # leave out the latencies of refused buckets
+            keys = keys[live[keys >> shift]]
+        if len(keys):
+            starts = run_starts(keys)
+            self._record(slots, batch.series_bits, keys[starts], run_lengths(starts, len(keys)))
+        accepted: npt.NDArray[np.bool_] = live[position]
         return accepted
 
-    def _record(
-        self, slots: npt.NDArray[np.int64], series: npt.NDArray[np.int32], hdr_index: npt.NDArray[np.int64]
-    ) -> None:
-        """Add latencies (as HDR indexes) to the histograms of their slots and series."""
-        if not len(slots):
-            return
-        n_series, width = self.counts.shape[1], HDR_WIDTH
-        combined = (slots.astype(np.int64) * n_series + series) * width + hdr_index
-        unique, counts = np.unique(combined, return_counts=True)  # sorted by slot, series, then index
-        groups, indexes, counts32 = (
-            unique // width,
-            (unique % width).astype(np.uint16),
-            counts.astype(np.uint32),
+    def _record(self, slots: Int64s, series_bits: int, keys: Int64s, hits: Int64s) -> None:
+        """Add latencies to the histograms of their slots and series, merging them with those held.
+        `keys` are distinct and sorted, as a `Batch` has them but with the bucket's position here
+        (`slots` has each position's slot), and `hits` how many latencies each has."""
+        starts = run_starts(keys >> HDR_BITS)
+        groups = keys[starts] >> HDR_BITS
+        sids = (groups & ((1 << series_bits) - 1)).tolist()
+        targets = list(zip(slots[groups >> series_bits].tolist(), sids, strict=True))
+        held = [self.hist[slot].get(sid) for slot, sid in targets]
+        merging = {i: old for i, old in enumerate(held) if old is not None}
+        if merging:
+            keys, hits, starts = self._merge_held(keys, hits, starts, groups, merging)
+        packed = pack_runs(keys.astype(np.uint16), hits.astype(np.uint32), starts)  # low 16 bits: the index
+        hist = self.hist
+        for (slot, sid), new in zip(targets, packed, strict=True):
+            hist[slot][sid] = new
+        self.hist_bytes += sum(map(len, packed)) - sum(len(old) for old in merging.values())
+
+    @staticmethod
+    def _merge_held(
+        keys: Int64s, hits: Int64s, starts: Int64s, groups: Int64s, held: dict[int, Packed]
+    ) -> tuple[Int64s, Int64s, Int64s]:
+        """`_record`'s keys, hits and group starts with the histograms held (by the group's place in
+        `groups`) added in: summed in one go over just those groups, then spliced back among the rest."""
+        lengths = run_lengths(starts, len(keys))
+        at = list(held)  # ascending
+        spans = [(int(starts[i]), int(starts[i] + lengths[i])) for i in at]
+        olds = [unpack(packed) for packed in held.values()]
+        old_keys = [
+            int(groups[i]) << HDR_BITS | indexes.astype(np.int64)
+            for i, (indexes, _) in zip(at, olds, strict=True)
+        ]
+        merged_keys, merged_hits = merge_sorted(
+            np.concatenate([keys[a:b] for a, b in spans]),
+            np.concatenate([hits[a:b] for a, b in spans]),
+            np.concatenate(old_keys),
+            np.concatenate([counts for _, counts in olds]),
         )
-        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-        bounds, hist = [*starts.tolist(), len(unique)], self.hist
-        slot_ids, sids = (part.tolist() for part in np.divmod(groups[starts], n_series))
-        for i, (slot, sid) in enumerate(zip(slot_ids, sids, strict=True)):
-            fresh = (indexes[bounds[i] : bounds[i + 1]], counts32[bounds[i] : bounds[i + 1]])
-            held = hist[slot].get(sid)
-            self._put_hist(slot, sid, pack(fresh if held is None else merge_sparse(unpack(held), fresh)))
+        cuts = [*np.searchsorted(merged_keys, groups[at] << HDR_BITS).tolist(), len(merged_keys)]
+        key_parts, hit_parts, taken = [], [], 0
+        for (a, b), cut, next_cut in zip(spans, cuts[:-1], cuts[1:], strict=True):
+            key_parts += [keys[taken:a], merged_keys[cut:next_cut]]
+            hit_parts += [hits[taken:a], merged_hits[cut:next_cut]]
+            taken = b
+        lengths[at] = np.diff(cuts)
+        keys, hits = np.concatenate([*key_parts, keys[taken:]]), np.concatenate([*hit_parts, hits[taken:]])
+        return keys, hits, np.cumsum(lengths) - lengths
 
     def span(self, first: int, last: int) -> npt.NDArray[np.int64]:
         """Counters of buckets first..last (inclusive), shaped (n, series, 3); stale buckets read 0."""
@@ -141,7 +212,7 @@ class Ring:
         if self.tags[slot] < bucket:
             self.tags[slot] = bucket
             self.counts[slot] = 0
-            self._clear_hist(slot)
+            self._clear_hists([slot])
         self.counts[slot] += counts
         for sid, packed in hist.items():
             held = self.hist[slot].get(sid)
@@ -154,10 +225,13 @@ class Ring:
         self.hist_bytes += len(packed) - (len(held) if held is not None else 0)
         self.hist[slot][sid] = packed
 
-    def _clear_hist(self, slot: int) -> None:
-        if self.hist[slot]:
-            self.hist_bytes -= sum(map(len, self.hist[slot].values()))
-            self.hist[slot] = {}
+    def _clear_hists(self, slots: list[int]) -> None:
+        """Empty the histograms of these slots."""
+        hist = self.hist
+        for slot in slots:
+            if hist[slot]:
+                self.hist_bytes -= sum(map(len, hist[slot].values()))
+                hist[slot] = {}
 
     def merge(self, other: Ring, mapping: npt.NDArray[np.int64] | None = None) -> None:
         """Fold another ring into this one (newer buckets win, equal ones add); `mapping` gives where

@@ -12,7 +12,7 @@ from slotail.classify.series import SeriesRegistry
 from slotail.outcomes import EXCLUDED
 from slotail.store.hdr import Counts, HdrLayout, dense_packed
 from slotail.store.layout import Layout
-from slotail.store.ring import Ring
+from slotail.store.ring import Batch, Ring
 
 Int64s = npt.NDArray[np.int64]
 
@@ -37,21 +37,27 @@ class Store:
         self._flagged = n_series  # series whose `has_latency` is known
         self.too_old = 0
         self._longest = max(range(len(self.rings)), key=lambda i: layout.tiers[i].span_s)
+        if any(tier.bucket_s % layout.tiers[0].bucket_s for tier in layout.tiers):
+            raise ValueError("every tier's bucket must be a whole number of base buckets")  # see Batch
 
     def add(self, obs: Observations) -> npt.NDArray[np.bool_]:
         """Count a batch of observations; returns which were kept (the rest are too old to hold)."""
-        kept = np.ones(len(obs), bool)
         if not len(obs):
-            return kept
+            return np.ones(0, bool)
         self.reserve(int(obs.series.max()) + 1)
-        timed = latency_mask(obs, self.has_latency)
-        latencies = None
-        if timed.any():  # the same recordings for every ring, selected once
-            latencies = (timed, obs.series[timed], self.hdr.index(obs.latency_us[timed]))
-        for i, ring in enumerate(self.rings):
-            accepted = ring.add(obs.series, obs.ts_us, obs.outcome, latencies)
-            if i == self._longest:
-                kept = accepted
+        timed = np.flatnonzero(latency_mask(obs, self.has_latency))  # indexes: faster to take than a mask
+        base = self.rings[0]
+        batch, where = Batch.of(
+            base.tier.bucket_s,
+            base.bucket_of(obs.ts_us),
+            obs.series,
+            obs.outcome,
+            self.n_series,
+            timed,
+            self.hdr.index(obs.latency_us[timed]),
+        )
+        accepted = [ring.add(batch) for ring in self.rings]  # by base bucket
+        kept: npt.NDArray[np.bool_] = accepted[self._longest][where]
         self.too_old += int(len(kept) - np.count_nonzero(kept))
         return kept
 

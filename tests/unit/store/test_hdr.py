@@ -14,6 +14,7 @@ from slotail.store.hdr import (
     merge_packed,
     merge_sparse,
     pack,
+    pack_runs,
     sparse_from,
     unpack,
 )
@@ -104,3 +105,13 @@ def test_counts_under_256_take_three_bytes_a_record():
     """The common case (a bucket's latencies mostly distinct) costs 3 bytes an index plus one."""
     sparse = (np.arange(100, dtype=np.uint16), np.ones(100, np.uint32))
     assert len(pack(sparse)) == 3 * 100 + 1
+
+
+@given(st.lists(sparse_histograms, min_size=1, max_size=8))
+@settings(max_examples=150, deadline=None)
+def test_packing_runs_at_once_equals_packing_each(parts):
+    """pack_runs over histograms laid end to end gives each one's own `pack`, whatever their widths."""
+    indexes = np.concatenate([i for i, _ in parts])
+    counts = np.concatenate([c for _, c in parts])
+    starts = np.cumsum([0] + [len(i) for i, _ in parts[:-1]])
+    assert pack_runs(indexes, counts, starts) == [pack(p) for p in parts]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slotail.classify import Observations
 from slotail.store import Layout, Store
-from slotail.store.layout import bucket_for
+from slotail.store.hdr import HdrLayout
+from slotail.store.layout import Tier, bucket_for
 
 US = 1_000_000
 T0 = 1_771_459_200 * US
@@ -154,3 +157,72 @@ def test_merging_grouped_stores_matches_series_by_labels_and_folds_past_the_cap(
     n = len(single.registry)
     got = merged.window_counts(0, end - 3600 * US, end)[0][:n]
     assert (got == single.window_counts(0, end - 3600 * US, end)[0][:n]).all()
+
+
+# Rings short enough that batches run past them: buckets are taken over, and writes refused by one
+# ring are still accepted by a longer one.
+SMALL = Layout(10, (Tier(10, 7), Tier(60, 5), Tier(600, 4)))
+TIMED = [0, 2]  # the latency series
+repeated_events = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=5000 * US),  # offset from T0
+        st.integers(min_value=0, max_value=2),  # series
+        st.integers(min_value=0, max_value=2),  # outcome (2: excluded, so untimed)
+        st.sampled_from([-1, 0, 1, 999, 1000, 250_000, 4 * US]),  # latency µs (-1: none)
+        st.sampled_from([1, 1, 1, 2, 300]),  # how many times (past 255 a bucket's counts are 2 bytes)
+    ),
+    max_size=25,
+)
+
+
+def packed_by_hand(indexes: np.ndarray) -> bytes:
+    """The Packed bytes of these recordings, built record by record with struct."""
+    unique, counts = np.unique(indexes, return_counts=True)
+    width = 1 if counts.max() < 256 else 2 if counts.max() < 65536 else 4
+    code = {1: "B", 2: "H", 4: "I"}[width]
+    records = zip(unique.tolist(), counts.tolist(), strict=True)
+    return b"".join(struct.pack(f"<H{code}", i, c) for i, c in records) + bytes((width,))
+
+
+@given(st.lists(repeated_events, min_size=1, max_size=5))
+@settings(max_examples=150, deadline=None)
+def test_rings_hold_every_write_of_their_newest_buckets_however_batched(batches):
+    """Every ring, fed batch after batch, holds in each slot the newest bucket written to it and in
+    it the counters and histograms of all of that bucket's observations, across batches (so merged
+    with those held), as a count over the raw observations finds; `add` keeps what the longest ring
+    took (its newest bucket in the slot as of that batch), counting the rest as too old."""
+    obs = [build([(t, s, o, lat) for t, s, o, lat, n in rows for _ in range(n)]) for rows in batches]
+    store = Store(SMALL, 3, latency_series=TIMED)
+    longest = max(range(len(SMALL.tiers)), key=lambda i: SMALL.tiers[i].span_s)
+    tags = np.full(SMALL.tiers[longest].slots, np.iinfo(np.int64).min)
+    too_old = 0
+    for batch in obs:
+        bucket = -(-batch.ts_us // SMALL.tiers[longest].bucket_us)
+        slot = bucket % len(tags)
+        np.maximum.at(tags, slot, bucket)
+        kept = store.add(batch)
+        assert kept.tolist() == (bucket == tags[slot]).tolist()
+        too_old += int(np.count_nonzero(bucket != tags[slot]))
+    assert store.too_old == too_old
+
+    every = Observations.concat(obs)
+    hdr = HdrLayout()
+    for ring in store.rings:
+        bucket = -(-every.ts_us // ring.tier.bucket_us)
+        slot = bucket % ring.tier.slots
+        newest = np.full(ring.tier.slots, np.iinfo(np.int64).min)
+        np.maximum.at(newest, slot, bucket)
+        assert ring.tags.tolist() == newest.tolist()
+        held = bucket == newest[slot]  # the observations of the buckets the ring holds
+        counts = np.zeros_like(ring.counts)
+        np.add.at(counts, (slot[held], every.series[held], every.outcome[held]), 1)
+        assert (ring.counts == counts).all()
+        timed = held & np.isin(every.series, TIMED) & (every.latency_us >= 0) & (every.outcome != 2)
+        for s in range(ring.tier.slots):
+            expected = {}
+            for sid in TIMED:
+                mine = timed & (slot == s) & (every.series == sid)
+                if mine.any():
+                    expected[sid] = packed_by_hand(hdr.index(every.latency_us[mine]))
+            assert ring.hist[s] == expected
+        assert ring.hist_bytes == sum(len(h) for hist in ring.hist for h in hist.values())
