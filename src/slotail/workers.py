@@ -116,16 +116,27 @@ def _mapped(path: str, block: Block) -> mmap.mmap:
     return mapped
 
 
+def _release(mapped: mmap.mmap, block: Block) -> None:
+    """Unmap a block's pages from this process once it is read (the page cache keeps them): mapped
+    pages count in a process's RSS, which would otherwise grow to the size of the file."""
+    start = block.start - block.start % mmap.PAGESIZE
+    mapped.madvise(mmap.MADV_DONTNEED, start, block.end - start)
+
+
 def _count(path: str, block: Block) -> int:
     """How many lines a block holds (too-long lines aside)."""
-    return LineBlock.count(_mapped(path, block), block.last, _MAX_LINE, block.start, block.end)
+    mapped = _mapped(path, block)
+    try:
+        return LineBlock.count(mapped, block.last, _MAX_LINE, block.start, block.end)
+    finally:
+        _release(mapped, block)
 
 
 def _observe(path: str, block: Block, first_line: int) -> list[Part]:
     """Parse and classify a block's lines, cut at the file's batch boundaries."""
     assert _PIPELINE is not None
-    data = memoryview(_mapped(path, block))[block.start : block.end]
-    lines, too_long = split_block(data, block, _MAX_LINE)
+    mapped = _mapped(path, block)
+    lines, too_long = split_block(memoryview(mapped)[block.start : block.end], block, _MAX_LINE)
     parts, i = list[Part](), 0
     while i < len(lines) or not parts:
         batch = (first_line + i) // BATCH_LINES
@@ -135,6 +146,7 @@ def _observe(path: str, block: Block, first_line: int) -> list[Part]:
         )
         parts.append(Part(batch, obs, stats, _PIPELINE.classifier.deferred))
         i = end
+    _release(mapped, block)
     return parts
 
 

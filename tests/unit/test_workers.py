@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 import slotail.workers
 from slotail.cli import cli
+from slotail.config import load_config
 from slotail.parse.lines import LineBlock
+from slotail.pipeline import Pipeline
 from slotail.sources.lines import LineSplitter
 from slotail.workers import Block, Workers, cut_blocks, split_block
 from tests.scenarios import CONFIG, T0, generate, lines
@@ -129,3 +131,38 @@ def test_a_file_cut_shorter_while_the_workers_read_it_is_a_source_error_and_the_
     assert len(errors) == 1 and "past byte" in errors[0], errors
     alone = CliRunner().invoke(cli, ["backfill", "--config", str(config), *flags, str(whole)])
     assert report["lines"]["read"] >= json.loads(alone.stdout_bytes)["lines"]["read"]  # all of the whole
+
+
+def _mapped_rss_kib(path: Path) -> int:
+    """The resident size of this process's mappings of `path` (Linux /proc/self/smaps)."""
+    rss, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if "-" in line.split(" ", 1)[0]:  # a mapping's header line
+            inside = line.endswith(str(path))
+        elif inside and line.startswith("Rss:"):
+            rss += int(line.split()[1])
+    return rss
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux /proc")
+def test_a_worker_unmaps_each_block_once_read_so_its_rss_does_not_grow_with_the_file(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Mapped pages count in RSS: after each block, the worker's mapping of the file holds next to
+    none of it (without the release, all 7 MiB of it)."""
+    log = tmp_path / "api.log"
+    log.write_bytes(b"\n".join([awkward_log()] * 6))  # about 7 MiB
+    config = tmp_path / "slotail.yaml"
+    config.write_text(CONFIG)
+    pipeline = Pipeline(load_config(config))
+    pipeline.classifier.defer = True
+    monkeypatch.setattr(slotail.workers, "_PIPELINE", pipeline)  # as `_start` sets up a worker
+    monkeypatch.setattr(slotail.workers, "_MAX_LINE", 1 << 20)
+    blocks, first = cut_blocks(str(log), log.stat().st_size, 1 << 20), 0
+    for block in blocks:
+        lines = slotail.workers._count(str(log), block)
+        slotail.workers._observe(str(log), block, first)
+        first += lines
+        # What is left is read-ahead past the block (the page cache's large folios): not the file.
+        assert _mapped_rss_kib(log) <= 3 << 10, f"{_mapped_rss_kib(log)} KiB still mapped after {block}"
+    assert first > 90_000 and len(blocks) >= 6  # it did read them all
