@@ -357,15 +357,14 @@ class Classifier:
 
     def _class_ids(self, events: list[Any]) -> Int64s:
         """Each object's class id, or -1 where it must be classified on its own."""
-        keys = list(map(self.key, events))
-        cache = self.cache
+        key, cache = self.key, self.cache
         try:
-            ids = list(map(cache.get, keys))
+            ids = list(map(cache.get, map(key, events)))  # no list of keys: most are found
         except TypeError:  # an unhashable value (a list or object) in some key
-            ids = [self._cached(key) for key in keys]
+            ids = [self._cached(key(event)) for event in events]
         if None in ids:
             for i in [i for i, cid in enumerate(ids) if cid is None]:
-                ids[i] = self._miss(keys[i], events[i])
+                ids[i] = self._miss(key(events[i]), events[i])
         return np.array(ids, np.int64)
 
     def _cached(self, key: tuple[Any, ...]) -> int | None:
