@@ -424,7 +424,7 @@ class Parser:
         ints = kinds == INT
         if ints.any():
             try:
-                values = np.array(list(compress(raw, ints)), np.int64)
+                values = np.fromiter(compress(raw, ints), np.int64, np.count_nonzero(ints))
             except OverflowError:  # beyond int64: every int on its own
                 values = np.zeros(np.count_nonzero(ints), np.int64)
             millis = (values >= MS_MIN) & (values <= MS_MAX)
