@@ -1,9 +1,9 @@
 """Parallel parse and classify for backfill: worker processes read byte blocks of a plain file.
 
 The file is cut into blocks at newlines. A first round counts the lines each
-block holds, so that every worker can cut its lines into exactly the batches a
-single process would read (`BATCH_LINES` lines each, numbered from the start of
-the file). Each worker parses and classifies its part of those batches; the
+block holds (while the first block, which needs no count, is observed), so that
+every worker can cut its lines into exactly the batches a single process would
+read (`BATCH_LINES` lines each, numbered from the start of the file). Each worker parses and classifies its part of those batches; the
 parent joins the parts of each batch in order. What comes out is batch for
 batch what `read_batches` + `Pipeline.observe` give, so the store, the alert
 timeline and the report do not depend on the number of workers.
@@ -181,20 +181,26 @@ class Workers:
         group tuples to `registry` (batch by batch, as one process would place them)."""
         try:
             blocks = cut_blocks(path, os.path.getsize(path), self.block_bytes)
-            counts = list(self._executor().map(_count, [path] * len(blocks), blocks))
+            pool = self._executor()
+            # The first block needs no count: it is observed while the workers count the others.
+            head = pool.submit(_observe, path, blocks[0], 0)
+            counts = list(pool.map(_count, [path] * len(blocks), blocks))
         except OSError as exc:
             raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
         except BrokenProcessPool:
             self.close()
             raise SourceError(f"cannot read {path}: a worker died reading it (cut shorter?)") from None
         firsts = [sum(counts[:i]) for i in range(len(counts))]
-        yield from _joined(self._parts(path, blocks, firsts), stats, registry)
+        yield from _joined(self._parts(path, blocks, firsts, head), stats, registry)
 
-    def _parts(self, path: str, blocks: list[Block], firsts: list[int]) -> Iterator[tuple[Part, int]]:
-        """Every block's parts, with the block's end offset; a few blocks in flight at a time."""
-        pool, pending = self._executor(), deque[tuple[Future[list[Part]], int]]()
+    def _parts(
+        self, path: str, blocks: list[Block], firsts: list[int], head: Future[list[Part]]
+    ) -> Iterator[tuple[Part, int]]:
+        """Every block's parts, with the block's end offset (the first block's from `head`); a few
+        blocks in flight at a time."""
+        pool, pending = self._executor(), deque([(head, blocks[0].end)])
         try:
-            for block, first in zip(blocks, firsts, strict=True):
+            for block, first in zip(blocks[1:], firsts[1:], strict=True):
                 pending.append((pool.submit(_observe, path, block, first), block.end))
                 if len(pending) > 2 * self.workers:
                     yield from _results(*pending.popleft())
