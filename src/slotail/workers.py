@@ -3,10 +3,11 @@
 The file is cut into blocks at newlines. A first round counts the lines each
 block holds (while the first block, which needs no count, is observed), so that
 every worker can cut its lines into exactly the batches a single process would
-read (`BATCH_LINES` lines each, numbered from the start of the file). Each worker parses and classifies its part of those batches; the
-parent joins the parts of each batch in order. What comes out is batch for
-batch what `read_batches` + `Pipeline.observe` give, so the store, the alert
-timeline and the report do not depend on the number of workers.
+read (`BATCH_LINES` lines each, numbered from the start of the file). Each
+worker maps the file, and parses and classifies its part of those batches; the
+parent joins the parts of each batch in order. What comes out is batch for batch
+what `read_batches` + `Pipeline.observe` give, so the store, the alert timeline
+and the report do not depend on the number of workers.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from slotail.sources.archive import BATCH_LINES, RawBatch, content_head, detect
 
 BLOCK_BYTES = 4 << 20
 MIN_BLOCKS = 2  # smaller files are read in-process: starting workers would cost more
+DIED = "a worker died reading it (was it cut shorter?)"  # a SIGBUS on a mapped page it lost
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,7 @@ class Workers:
             raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
         except BrokenProcessPool:
             self.close()
-            raise SourceError(f"cannot read {path}: a worker died reading it (cut shorter?)") from None
+            raise SourceError(f"cannot read {path}: {DIED}") from None
         firsts = [sum(counts[:i]) for i in range(len(counts))]
         yield from _joined(self._parts(path, blocks, firsts, head), stats, registry)
 
@@ -209,8 +211,7 @@ class Workers:
         except BrokenProcessPool:
             self.close()  # the next file gets a new pool
             end = pending[0][1] if pending else blocks[-1].end
-            died = "a worker died reading it (cut shorter?)"
-            raise SourceError(f"cannot read {path} past byte {end}: {died}") from None
+            raise SourceError(f"cannot read {path} past byte {end}: {DIED}") from None
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
