@@ -107,7 +107,9 @@ def test_a_file_cut_shorter_while_the_workers_read_it_is_a_source_error_and_the_
     tmp_path: Path, monkeypatch
 ) -> None:
     """The workers map the file: cut short after the count round, reading it kills a worker (SIGBUS)
-    or finds it shorter. Either way that file is a source error, and the next file gets a new pool."""
+    or finds it shorter. Either way that file is a source error, and the next file gets a new pool.
+    (pytest's faulthandler, inherited by the workers, prints the dying worker's "Fatal Python error:
+    Bus error" and its stack: that is this test, not a failure.)"""
     cut, whole = tmp_path / "cut.log", tmp_path / "whole.log"
     cut.write_bytes(awkward_log())
     whole.write_bytes(awkward_log())
