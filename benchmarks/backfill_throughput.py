@@ -99,13 +99,8 @@ def tree_pss_kib(root: int) -> int:
         kids = [child for child, parent in parents.items() if parent == pid]
         tree.update(kids)
         frontier += kids
-    return sum(
-        int(proc_field(f"/proc/{pid}/smaps_rollup", "Pss").split()[0] or 0) for pid in tree if _alive(pid)
-    )
-
-
-def _alive(pid: int) -> bool:
-    return proc_field(f"/proc/{pid}/smaps_rollup", "Pss") != "unknown"
+    found = [proc_field(f"/proc/{pid}/smaps_rollup", "Pss") for pid in tree]
+    return sum(int(pss.split()[0]) for pss in found if pss != "unknown")  # read once: one may just exit
 
 
 class TreeSampler(threading.Thread):
