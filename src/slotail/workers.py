@@ -102,9 +102,10 @@ def _start(config: Config) -> None:
 _MAPPED: dict[str, mmap.mmap] = {}  # the file this worker reads, mapped
 
 
-def _mapped(path: str, block: Block) -> mmap.mmap:
+def _mapped(path: str, block: Block) -> mmap.mmap | None:
     """The file, mapped rather than read: copying it out of the page cache cost ~50 ns a line, in
-    each round. A file cut shorter while mapped kills the worker (SIGBUS); the parent reports it."""
+    each round. A file cut shorter while mapped kills the worker (SIGBUS); the parent reports it.
+    None where the file cannot be mapped (a file system without mmap)."""
     mapped = _MAPPED.get(path)
     if mapped is None:
         _MAPPED.clear()  # one file at a time; the views of the last one died with its blocks
@@ -113,42 +114,59 @@ def _mapped(path: str, block: Block) -> mmap.mmap:
                 mapped = _MAPPED[path] = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
             except ValueError:  # an empty file cannot be mapped
                 raise OSError(errno.EIO, "it is empty now") from None
+            except OSError:
+                return None
     if len(mapped) < block.end:
         raise OSError(errno.EIO, "it is shorter than when it was cut into blocks")
     return mapped
 
 
-def _release(mapped: mmap.mmap, block: Block) -> None:
+def _read(path: str, block: Block) -> tuple[bytes | mmap.mmap, int, int]:
+    """A block's bytes and where they lie in them: the mapped file, or the block read into bytes
+    where the file cannot be mapped."""
+    mapped = _mapped(path, block)
+    if mapped is not None:
+        return mapped, block.start, block.end
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = os.pread(fd, block.end - block.start, block.start)
+    finally:
+        os.close(fd)
+    return data, 0, len(data)
+
+
+def _release(data: bytes | mmap.mmap, block: Block) -> None:
     """Unmap a block's pages from this process once it is read (the page cache keeps them): mapped
     pages count in a process's RSS, which would otherwise grow to the size of the file."""
-    start = block.start - block.start % mmap.PAGESIZE
-    mapped.madvise(mmap.MADV_DONTNEED, start, block.end - start)
+    if not isinstance(data, bytes):  # mapped
+        start = block.start - block.start % mmap.PAGESIZE
+        data.madvise(mmap.MADV_DONTNEED, start, block.end - start)
 
 
 def _count(path: str, block: Block) -> int:
     """How many lines a block holds (too-long lines aside)."""
-    mapped = _mapped(path, block)
+    data, start, end = _read(path, block)
     try:
-        return LineBlock.count(mapped, block.last, _MAX_LINE, block.start, block.end)
+        return LineBlock.count(data, block.last, _MAX_LINE, start, end)
     finally:
-        _release(mapped, block)
+        _release(data, block)
 
 
 def _observe(path: str, block: Block, first_line: int) -> list[Part]:
     """Parse and classify a block's lines, cut at the file's batch boundaries."""
     assert _PIPELINE is not None
-    mapped = _mapped(path, block)
-    lines, too_long = split_block(memoryview(mapped)[block.start : block.end], block, _MAX_LINE)
+    data, start, end = _read(path, block)
+    lines, too_long = split_block(memoryview(data)[start:end], block, _MAX_LINE)
     parts, i = list[Part](), 0
     while i < len(lines) or not parts:
         batch = (first_line + i) // BATCH_LINES
-        end = min(len(lines), (batch + 1) * BATCH_LINES - first_line)
+        stop = min(len(lines), (batch + 1) * BATCH_LINES - first_line)
         obs, stats = _PIPELINE.observe(
-            RawBatch(path, lines.cut(i, end), too_long if not parts else 0, block.end)
+            RawBatch(path, lines.cut(i, stop), too_long if not parts else 0, block.end)
         )
         parts.append(Part(batch, obs, stats, _PIPELINE.classifier.deferred))
-        i = end
-    _release(mapped, block)
+        i = stop
+    _release(data, block)
     return parts
 
 

@@ -146,6 +146,39 @@ def _mapped_rss_kib(path: Path) -> int:
     return rss
 
 
+def _observe_all(log: Path, config: Path, monkeypatch) -> list[tuple[int, int, bytes]]:
+    """Every block's parts as a worker makes them: (batch, lines read, observation bytes)."""
+    pipeline = Pipeline(load_config(config))
+    pipeline.classifier.defer = True
+    monkeypatch.setattr(slotail.workers, "_PIPELINE", pipeline)  # as `_start` sets up a worker
+    monkeypatch.setattr(slotail.workers, "_MAX_LINE", 256)
+    monkeypatch.setattr(slotail.workers, "_MAPPED", {})
+    found, first = [], 0
+    for block in cut_blocks(str(log), log.stat().st_size, 1 << 16):
+        for part in slotail.workers._observe(str(log), block, first):
+            obs = part.observations
+            found.append((part.batch, part.lines.read, obs.series.tobytes() + obs.ts_us.tobytes()))
+        first += slotail.workers._count(str(log), block)
+    return found
+
+
+def test_a_file_that_cannot_be_mapped_is_read_instead_with_the_same_parts(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Some file systems cannot map a file: the worker reads its blocks instead, to the same parts."""
+    log, config = tmp_path / "api.log", tmp_path / "slotail.yaml"
+    log.write_bytes(awkward_log())
+    config.write_text(CONFIG)
+    mapped = _observe_all(log, config, monkeypatch)
+
+    def no_mmap(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(19, "No such device")  # ENODEV: what a file system without mmap answers
+
+    monkeypatch.setattr(slotail.workers.mmap, "mmap", no_mmap)
+    assert _observe_all(log, config, monkeypatch) == mapped
+    assert len(mapped) > 10 and sum(read for _, read, _ in mapped) > 10_000
+
+
 @pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux /proc")
 def test_a_worker_unmaps_each_block_once_read_so_its_rss_does_not_grow_with_the_file(
     tmp_path: Path, monkeypatch
