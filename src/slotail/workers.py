@@ -72,11 +72,6 @@ def cut_blocks(path: str, size: int, block_bytes: int = BLOCK_BYTES) -> list[Blo
     return [Block(a, b, b == size) for a, b in itertools.pairwise(cuts)]
 
 
-def split_block(data: bytes | memoryview, block: Block, max_line: int) -> tuple[LineBlock, int]:
-    """The lines of a block as `LineSplitter` yields them, and how many were too long."""
-    return LineBlock.split(data, block.last, max_line)
-
-
 _PIPELINE: Pipeline | None = None
 _MAX_LINE = 0
 
@@ -156,7 +151,7 @@ def _observe(path: str, block: Block, first_line: int) -> list[Part]:
     """Parse and classify a block's lines, cut at the file's batch boundaries."""
     assert _PIPELINE is not None
     data, start, end = _read(path, block)
-    lines, too_long = split_block(memoryview(data)[start:end], block, _MAX_LINE)
+    lines, too_long = LineBlock.split(memoryview(data)[start:end], block.last, _MAX_LINE)
     parts, i = list[Part](), 0
     while i < len(lines) or not parts:
         batch = (first_line + i) // BATCH_LINES
@@ -204,13 +199,13 @@ class Workers:
             pool = self._executor()
             # The first block needs no count: it is observed while the workers count the others.
             head = pool.submit(_observe, path, blocks[0], 0)
-            counts = list(pool.map(_count, [path] * len(blocks), blocks))
+            counts = pool.map(_count, [path] * (len(blocks) - 1), blocks[:-1])  # the last one's is unused
+            firsts = list(itertools.accumulate(counts, initial=0))  # the lines before each block
         except OSError as exc:
             raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
         except BrokenProcessPool:
             self.close()
             raise SourceError(f"cannot read {path}: {DIED}") from None
-        firsts = [sum(counts[:i]) for i in range(len(counts))]
         yield from _joined(self._parts(path, blocks, firsts, head), stats, registry)
 
     def _parts(

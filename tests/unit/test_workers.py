@@ -16,7 +16,7 @@ from slotail.config import load_config
 from slotail.parse.lines import LineBlock
 from slotail.pipeline import Pipeline
 from slotail.sources.lines import LineSplitter
-from slotail.workers import Block, Workers, cut_blocks, split_block
+from slotail.workers import Block, Workers, cut_blocks
 from tests.scenarios import CONFIG, T0, generate, lines
 
 US = 1_000_000
@@ -94,7 +94,7 @@ def test_blocks_split_into_the_lines_the_line_splitter_gives(
     expected = splitter.feed(data) + splitter.finish()
     got, too_long = [], 0
     for b in cut_blocks(str(path), len(data), block):
-        found, long = split_block(data[b.start : b.end], b, cap)
+        found, long = LineBlock.split(data[b.start : b.end], b.last, cap)
         assert LineBlock.count(data[b.start : b.end], b.last, cap) == len(found)  # the count round's
         got += found.lines()
         too_long += long

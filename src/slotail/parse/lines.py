@@ -417,11 +417,11 @@ class Parser:
         kinds = np.fromiter(map(KINDS.get, map(type, raw), repeat(OTHER)), np.int8, len(raw))
         us = np.full(len(raw), -1, np.int64)  # -1 bad (or not known yet), -2 missing
         ints = kinds == INT
-        if ints.any():
+        if n_ints := int(np.count_nonzero(ints)):
             try:
-                values = np.fromiter(compress(raw, ints), np.int64, np.count_nonzero(ints))
+                values = np.fromiter(compress(raw, ints), np.int64, n_ints)
             except OverflowError:  # beyond int64: every int on its own
-                values = np.zeros(np.count_nonzero(ints), np.int64)
+                values = np.zeros(n_ints, np.int64)
             millis = (values >= MS_MIN) & (values <= MS_MAX)
             at = np.flatnonzero(ints)
             us[at[millis]] = values[millis] * 1000
