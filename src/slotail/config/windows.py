@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from slotail.config.load import Loader
+
 _SOURCE_TREE = Path(__file__).resolve().parents[3] / "config" / "windows"
 
 
@@ -38,7 +40,7 @@ def load_window_set(name: str, base_dir: Path | str | None = None) -> list[dict[
     base = Path(base_dir) if base_dir is not None else None
     for path in _candidates(name, base):
         if path.is_file():
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
             alerts = data.get("alerts") if isinstance(data, dict) else None
             if not isinstance(alerts, list):
                 raise ValueError(f"window set {path} has no `alerts:` list")

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from slotail.config import Config, SLIKind, load_config_text
 from slotail.config.expr import Compare, FieldTest
+from slotail.config.load import Loader
 from slotail.errors import ConfigError, ConfigIssue
 
 HOUR, DAY = 3600, 86400
+CONFIG_DIR = Path(__file__).resolve().parents[3] / "config"
 
 # Google SRE Workbook, "Alerting on SLOs": (budget spent %, long window h, short window min) per alert.
 GOOGLE = {
@@ -341,3 +346,32 @@ def test_bad_group_by_or_max_series_is_a_config_error_at_its_key(extra: str, key
     assert len(issues) == 1
     assert issues[0].path.startswith(f"slos[0].{key}") and issues[0].line == 4
     assert expected in issues[0].message
+
+
+def _read(text: str, loader: type[yaml.SafeLoader]) -> tuple[Any, list[tuple[int, int]]]:
+    parser = loader(text)
+    try:
+        root = parser.get_single_node()
+        assert root is not None
+        marks, stack = [], [root]
+        while stack:  # every node's start line and column, in document order
+            node = stack.pop()
+            marks.append((node.start_mark.line, node.start_mark.column))
+            if isinstance(node, yaml.MappingNode):
+                stack += [part for pair in reversed(node.value) for part in reversed(pair)]
+            elif isinstance(node, yaml.SequenceNode):
+                stack += reversed(node.value)
+        return parser.construct_document(root), marks
+    finally:
+        parser.dispose()
+
+
+BUNDLED = sorted(CONFIG_DIR.glob("**/*.yaml"))
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.name for p in BUNDLED])
+def test_libyaml_reads_every_bundled_config_as_the_pure_python_parser_does(path: Path) -> None:
+    """The loader uses libyaml where PyYAML has it; its data and line numbers are PyYAML's own."""
+    assert Loader is yaml.CSafeLoader  # the wheels carry libyaml; else this test checks nothing
+    text = path.read_text(encoding="utf-8")
+    assert _read(text, Loader) == _read(text, yaml.SafeLoader)
