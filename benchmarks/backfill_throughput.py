@@ -437,7 +437,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="corpus size (default 1,000,000)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per tool (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per tool (default 5)")
     parser.add_argument("--config", type=Path, default=ROOT / "config" / "slotail.yaml")
     parser.add_argument("--no-record", action="store_true", help="do not append to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
