@@ -307,7 +307,7 @@ class Backfill:
             self._evaluate(np.array([until_us], np.int64))
 
     def _evaluate(self, times: npt.NDArray[np.int64]) -> None:
-        evaluation = self.engine.evaluate_alerts(times, every_window=self.on_evaluation is not None)
+        evaluation = self.engine.evaluate_alerts(times)
         if self.on_evaluation is not None:
             self.on_evaluation(evaluation)
         self._evaluated = int(times[-1])

@@ -76,6 +76,26 @@ def test_window_counts_equal_a_brute_force_count_at_bucket_resolution(rows, wind
     assert (got == expected).all()
 
 
+@given(
+    events,
+    st.lists(st.sampled_from(WINDOWS), min_size=1, max_size=6),
+    st.lists(st.integers(min_value=0, max_value=3 * 86400), min_size=1, max_size=12),
+)
+@settings(max_examples=100, deadline=None)
+def test_windows_read_together_equal_each_read_alone(rows, windows, end_offsets_s):
+    """Several windows ending at the same times, read at once (each ring once), count exactly what
+    each window reads alone, at any times, in every tier."""
+    store = fed(build(rows))
+    ends = T0 + np.array(sorted(end_offsets_s), np.int64) * US
+    reads = [(LAYOUT.tier_index(w), ends - w * US) for w in windows]
+    together = store.windows_counts(reads, ends)
+    for (tier, starts), got in zip(reads, together, strict=True):
+        alone = np.stack(
+            [store.window_counts(tier, starts[i : i + 1], ends[i : i + 1])[0] for i in range(len(ends))]
+        )
+        assert (got == alone).all()
+
+
 @given(events, events)
 @settings(max_examples=100, deadline=None)
 def test_merging_two_stores_equals_one_store_fed_both(rows_a, rows_b):
