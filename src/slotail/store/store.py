@@ -42,8 +42,13 @@ class Store:
 
     def add(self, obs: Observations) -> npt.NDArray[np.bool_]:
         """Count a batch of observations; returns which were kept (the rest are too old to hold)."""
+        return self.add_counted(obs)[0]
+
+    def add_counted(self, obs: Observations) -> tuple[npt.NDArray[np.bool_], Int64s]:
+        """`add`, also returning how many were kept by series and outcome, shaped (series, 3): summed
+        from the batch's counters of the buckets kept, rather than from each observation again."""
         if not len(obs):
-            return np.ones(0, bool)
+            return np.ones(0, bool), np.zeros((self.n_series, 3), np.int64)
         self.reserve(int(obs.series.max()) + 1)
         timed = np.flatnonzero(latency_mask(obs, self.has_latency))  # indexes: faster to take than a mask
         base = self.rings[0]
@@ -57,9 +62,10 @@ class Store:
             self.hdr.index(obs.latency_us[timed]),
         )
         accepted = [ring.add(batch) for ring in self.rings]  # by base bucket
-        kept: npt.NDArray[np.bool_] = accepted[self._longest][where]
+        longest = accepted[self._longest]
+        kept: npt.NDArray[np.bool_] = longest[where]
         self.too_old += int(len(kept) - np.count_nonzero(kept))
-        return kept
+        return kept, batch.counts[longest].sum(axis=0)
 
     def reserve(self, n_series: int) -> None:
         """Make room for series ids below `n_series`, doubling up to the registry's capacity."""

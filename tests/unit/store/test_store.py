@@ -210,7 +210,8 @@ def test_rings_hold_every_write_of_their_newest_buckets_however_batched(batches)
     """Every ring, fed batch after batch, holds in each slot the newest bucket written to it and in
     it the counters and histograms of all of that bucket's observations, across batches (so merged
     with those held), as a count over the raw observations finds; `add` keeps what the longest ring
-    took (its newest bucket in the slot as of that batch), counting the rest as too old."""
+    took (its newest bucket in the slot as of that batch), counting the rest as too old, and
+    `add_counted` counts the kept ones by series and outcome."""
     obs = [build([(t, s, o, lat) for t, s, o, lat, n in rows for _ in range(n)]) for rows in batches]
     store = Store(SMALL, 3, latency_series=TIMED)
     longest = max(range(len(SMALL.tiers)), key=lambda i: SMALL.tiers[i].span_s)
@@ -220,8 +221,11 @@ def test_rings_hold_every_write_of_their_newest_buckets_however_batched(batches)
         bucket = -(-batch.ts_us // SMALL.tiers[longest].bucket_us)
         slot = bucket % len(tags)
         np.maximum.at(tags, slot, bucket)
-        kept = store.add(batch)
+        kept, counts = store.add_counted(batch)
         assert kept.tolist() == (bucket == tags[slot]).tolist()
+        by_series = np.zeros((3, 3), np.int64)
+        np.add.at(by_series, (batch.series[kept], batch.outcome[kept]), 1)
+        assert (counts == by_series).all()
         too_old += int(np.count_nonzero(bucket != tags[slot]))
     assert store.too_old == too_old
 
