@@ -313,7 +313,7 @@ class Backfill:
             self._evaluate(np.array([until_us], np.int64))
 
     def _evaluate(self, times: npt.NDArray[np.int64]) -> None:
-        evaluation = self.engine.evaluate_alerts(times)
+        evaluation = self.engine.evaluate_alerts(times, every_window=self.on_evaluation is not None)
         if self.on_evaluation is not None:
             self.on_evaluation(evaluation)
         self._evaluated = int(times[-1])

@@ -88,6 +88,11 @@ class Plan:
     def title(self) -> str:
         return series_title(self.slo.name, self.labels)
 
+    @property
+    def alert_windows(self) -> tuple[Window, ...]:
+        """The windows burn-rate, count and percentile rules read (budget rules read the period)."""
+        return self.windows[:-1]
+
 
 def status_policy(config: Config, slo: SLO) -> StatusPolicy:
     """The SLO's budget status levels as a policy (DESIGN.md's default when none is configured)."""
@@ -199,16 +204,25 @@ class Engine:
         """The bucket size `window` is read at: a span's start rounds up to a multiple of it."""
         return self.store.layout.tiers[self._tier(window)].bucket_s
 
-    def evaluate_alerts(self, times_us: Int64s) -> Evaluation:
+    def evaluate_alerts(self, times_us: Int64s, every_window: bool = False) -> Evaluation:
         """Advance every alert through evaluations at these increasing times.
 
-        The result holds the counters of every SLO's windows and each alert's state at each time.
+        The result holds the counters of the windows read (all of every SLO's with
+        `every_window`) and each alert's state at each time.
         """
         self.sync()
         if not len(times_us):
             return Evaluation(times_us, {}, {})
-        # Every window of every series, in one read (a period no rule reads costs little).
-        counts = self.read(dict.fromkeys(w for plan in self.series for w in plan.windows), times_us)
+        # The windows rules read (every one with `every_window`), each ring read once for all of
+        # them; any other on demand.
+        windows = (w for plan in self.series for w in (plan.windows if every_window else plan.alert_windows))
+        counts = self.read(dict.fromkeys(windows), times_us)
+
+        def window_counts(window: Window) -> Int64s:
+            if window not in counts:
+                counts[window] = self.counts(window, times_us)
+            return counts[window]
+
         burns: dict[int, tuple[Floats, Int64s]] = {}
         burning: dict[tuple[int, int | None, float, int], Bools] = {}
         active: dict[tuple[int, str], Bools] = {}
@@ -216,7 +230,7 @@ class Engine:
         def burn(seconds: int) -> tuple[Floats, Int64s]:
             """Burn rates and events of every series over a window: (times, series) each."""
             if seconds not in burns:
-                data = counts[_window(seconds)]
+                data = window_counts(_window(seconds))
                 good, bad = data[:, :, GOOD], data[:, :, BAD]
                 burns[seconds] = (burn_rates(good, bad, self._budget_ratios)[1], good + bad)
             return burns[seconds]
@@ -234,7 +248,7 @@ class Engine:
 
         def condition(plan: Plan, rule: AlertRule) -> Bools:
             if rule.kind is AlertKind.BUDGET:
-                data = counts[plan.period][:, plan.sid]
+                data = window_counts(plan.period)[:, plan.sid]
                 events = data[:, GOOD] + data[:, BAD]
                 consumed = burn_rates(data[:, GOOD], data[:, BAD], plan.budget_ratio)[1]
                 with np.errstate(invalid="ignore"):
@@ -248,7 +262,7 @@ class Engine:
                     return (values > rule.threshold) & (events >= rule.min_events)
             if rule.kind is AlertKind.COUNT:
                 enough = burn(rule.long_s)[1][:, plan.sid] >= rule.min_events
-                return (counts[_window(rule.long_s)][:, plan.sid, BAD] > rule.threshold) & enough
+                return (window_counts(_window(rule.long_s))[:, plan.sid, BAD] > rule.threshold) & enough
             return burns_enough(rule)[:, plan.sid]
 
         for plan in self.series:

@@ -192,5 +192,8 @@ class Store:
 
 def latency_mask(obs: Observations, has_latency: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     """Observations that carry a latency for a latency series (excluded events carry none)."""
-    mask: npt.NDArray[np.bool_] = has_latency[obs.series] & (obs.latency_us >= 0) & (obs.outcome != EXCLUDED)
+    # np.take: a third of the time of has_latency[obs.series] with int32 indexes
+    mask: npt.NDArray[np.bool_] = (
+        np.take(has_latency, obs.series) & (obs.latency_us >= 0) & (obs.outcome != EXCLUDED)
+    )
     return mask
