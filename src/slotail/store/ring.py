@@ -159,19 +159,19 @@ class Ring:
         those slots can hold histograms), and `hits` how many latencies each has."""
         starts = run_starts(keys >> HDR_BITS)
         groups = keys[starts] >> HDR_BITS
+        positions = groups >> series_bits
         sids = (groups & ((1 << series_bits) - 1)).tolist()
-        targets = list(zip(slots[groups >> series_bits].tolist(), sids, strict=True))
+        group_slots = slots[positions].tolist()
+        hist = self.hist
         merging = {}
-        for i in np.flatnonzero(held[groups >> series_bits]).tolist():
-            slot, sid = targets[i]
-            old = self.hist[slot].get(sid)
+        for i in np.flatnonzero(held[positions]).tolist():
+            old = hist[group_slots[i]].get(sids[i])
             if old is not None:
                 merging[i] = old
         if merging:
             keys, hits, starts = self._merge_held(keys, hits, starts, groups, merging)
         packed = pack_runs(keys.astype(np.uint16), hits.astype(np.uint32), starts)  # low 16 bits: the index
-        hist = self.hist
-        for (slot, sid), new in zip(targets, packed, strict=True):
+        for slot, sid, new in zip(group_slots, sids, packed, strict=True):
             hist[slot][sid] = new
         self.hist_bytes += sum(map(len, packed)) - sum(len(old) for old in merging.values())
 
@@ -209,8 +209,9 @@ class Ring:
         """Counters of buckets first..last (inclusive), shaped (n, series, 3); stale buckets read 0."""
         buckets = np.arange(first, last + 1, dtype=np.int64)
         slots = buckets % self.tier.slots
-        live = self.tags[slots] == buckets
-        return np.where(live[:, None, None], self.counts[slots], 0)
+        data = self.counts[slots]  # a copy, so stale buckets can be zeroed in it
+        data[self.tags[slots] != buckets] = 0
+        return data
 
     def latency(self, sid: int, first: int, last: int) -> list[Packed]:
         """The packed histograms of one series over buckets first..last (inclusive)."""
