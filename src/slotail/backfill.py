@@ -140,7 +140,7 @@ class Stream:
         """The pending events at or before `limit_us`, sorted by time."""
         self._fill()
         times = self._pending.ts_us
-        cut = max(self._taken, int(np.searchsorted(times, limit_us, side="right")))
+        cut = max(self._taken, int(times.searchsorted(limit_us, side="right")))
         taken = self._pending.select(slice(self._taken, cut))
         self._taken = cut
         self._head = float(times[cut]) if cut < len(times) else NEVER
