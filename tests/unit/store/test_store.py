@@ -250,3 +250,27 @@ def test_rings_hold_every_write_of_their_newest_buckets_however_batched(batches)
                     expected[sid] = packed_by_hand(hdr.index(every.latency_us[mine]))
             assert ring.hist[s] == expected
         assert ring.hist_bytes == sum(len(h) for hist in ring.hist for h in hist.values())
+
+
+def test_a_batch_too_wide_for_int32_keys_lands_as_in_narrow_batches():
+    """A batch over more base buckets than int32 histogram keys can number (16,384 here, past 2**13)
+    leaves every ring as the same observations fed in time order in small batches do."""
+    rng = np.random.default_rng(5)
+    n = 30_000
+    ts = np.sort(T0 + rng.integers(0, 16_384 * 10 * US, n))
+    obs = Observations(
+        rng.integers(0, 3, n).astype(np.int32),
+        ts,
+        rng.integers(0, 3, n).astype(np.int8),
+        rng.integers(-1, 5 * US, n),
+        0,
+    )
+    wide = Store(LAYOUT, 3, latency_series=[1, 2])
+    wide.add(obs)
+    narrow = Store(LAYOUT, 3, latency_series=[1, 2])
+    for start in range(0, n, 500):  # 500 observations span far fewer than 2**13 buckets
+        narrow.add(obs.select(slice(start, start + 500)))
+    for mine, theirs in zip(wide.rings, narrow.rings, strict=True):
+        assert (mine.tags == theirs.tags).all()
+        assert (mine.counts == theirs.counts).all()
+        assert mine.hist == theirs.hist
