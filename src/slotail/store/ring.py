@@ -54,7 +54,8 @@ class Batch:
     counts: Int64s  # shaped (buckets, series, 3): how many observations of each series and outcome
     series_bits: int  # bits that hold a series id in `timed`
     # Each timed observation as (bucket position << series_bits | series) << HDR_BITS | HDR index,
-    # its bucket's position being in `buckets`; sorted, so by bucket, series and index.
+    # its bucket's position being in `buckets`; sorted, so by bucket, series and index; int32 where
+    # the bits fit.
     timed: Keys
 
     @staticmethod
@@ -74,10 +75,9 @@ class Batch:
         counts = np.bincount(flat, minlength=len(unique) * n_series * 3).reshape(len(unique), n_series, 3)
         bits = max(n_series - 1, 1).bit_length()
         keys = (inverse[timed] << bits | series[timed]) << HDR_BITS | hdr_index
-        narrow = (len(unique) - 1).bit_length() + bits + HDR_BITS <= 31
-        return Batch(
-            bucket_s, unique, counts, bits, np.sort(keys.astype(np.int32) if narrow else keys)
-        ), inverse
+        narrow = (len(unique) - 1).bit_length() + bits + HDR_BITS <= 31  # position, series, index
+        sorted_keys = np.sort(keys.astype(np.int32) if narrow else keys)
+        return Batch(bucket_s, unique, counts, bits, sorted_keys), inverse
 
     def coarsen(self, bucket_s: int) -> tuple[Int64s, Int64s, Int64s]:
         """At buckets of `bucket_s` (a multiple of the base): the distinct buckets, sorted, where each
@@ -138,9 +138,8 @@ class Ring:
         shift = batch.series_bits + HDR_BITS  # of the bucket position in a key
         keys = batch.timed
         if len(buckets) < len(batch.buckets):  # else each base bucket is one here, at the same position
-            moved = (position - np.arange(len(position))).astype(
-                keys.dtype
-            ) << shift  # how far each base position moves
+            # how far each base position moves, in the keys' width
+            moved = (position - np.arange(len(position))).astype(keys.dtype) << shift
             keys = np.sort(keys + moved[keys >> shift])  # (in sorted runs already, so a quick sort)
         if not live.all():  # leave out the latencies of refused buckets
             keys = keys[live[keys >> shift]]
