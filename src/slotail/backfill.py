@@ -106,12 +106,14 @@ class Stream:
         self._batches = batches
         self._on_lines = on_lines
         self._on_error = on_error
-        self._pending = Observations.empty()
+        self._pending = Observations.empty()  # the latest batch, sorted by time
+        self._taken = 0  # how many of it are taken
+        self._head = NEVER  # the time of the first not taken
         self.done = False
         self.offset = 0
 
     def _fill(self) -> None:
-        while not len(self._pending) and not self.done:
+        while self._taken == len(self._pending.ts_us) and not self.done:
             try:
                 batch = next(self._batches)
             except StopIteration:
@@ -125,19 +127,23 @@ class Stream:
             self._on_lines(batch.lines)
             obs = batch.observations
             order = np.argsort(obs.ts_us, kind="stable")
-            self._pending = obs.select(order) if len(obs) else obs
+            self._pending, self._taken = (obs.select(order) if len(obs) else obs), 0
+            self._head = float(self._pending.ts_us[0]) if len(obs) else NEVER
 
     @property
     def head_us(self) -> float:
         """The earliest pending event time (infinity once exhausted)."""
         self._fill()
-        return float(self._pending.ts_us[0]) if len(self._pending) else NEVER
+        return self._head
 
     def take_until(self, limit_us: float) -> Observations:
+        """The pending events at or before `limit_us`, sorted by time."""
         self._fill()
-        cut = int(np.searchsorted(self._pending.ts_us, limit_us, side="right"))
-        taken = self._pending.select(slice(0, cut))
-        self._pending = self._pending.select(slice(cut, None))
+        times = self._pending.ts_us
+        cut = max(self._taken, int(times.searchsorted(limit_us, side="right")))
+        taken = self._pending.select(slice(self._taken, cut))
+        self._taken = cut
+        self._head = float(times[cut]) if cut < len(times) else NEVER
         return taken
 
 
@@ -238,10 +244,11 @@ class Backfill:
                 self._schedule(int(low) - self.lateness_us)
 
     def _take(self, obs: Observations) -> None:
-        """Buffer observations, flushing first if they could land differently than ingested at once."""
+        """Buffer observations (sorted by time, as a stream takes them), flushing first if they could
+        land differently than ingested at once."""
         if not len(obs):
             return
-        first, last = int(obs.ts_us.min()), int(obs.ts_us.max())
+        first, last = int(obs.ts_us[0]), int(obs.ts_us[-1])
         low, high = (min(first, self._span[0]), max(last, self._span[1])) if self._span else (first, last)
         late = self._due is not None and first <= self._due
         if late or high - low > AHEAD_S * US:  # a late event, or a span a ring could wrap within
@@ -284,14 +291,13 @@ class Backfill:
         self._latest = high if self._latest is None else max(self._latest, high)
         if self._evaluated is not None:
             self.diagnostics.late += int(np.count_nonzero(obs.ts_us <= self._evaluated))
-        kept = self.store.add(obs)
+        kept, counts = self.store.add_counted(obs)
         self.diagnostics.too_old += int(len(kept) - np.count_nonzero(kept))
         if len(self.counted) < self.store.n_series:  # new group series
             grown = np.zeros((self.store.n_series, 3), np.int64)
             grown[: len(self.counted)] = self.counted
             self.counted = grown
-        flat = obs.series[kept].astype(np.int64) * 3 + obs.outcome[kept]
-        self.counted += np.bincount(flat, minlength=self.counted.size).reshape(self.counted.shape)
+        self.counted += counts
 
     def _evaluate_until(self, until_us: int, final: bool = False) -> None:
         if self._first is None:

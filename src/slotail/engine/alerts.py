@@ -40,8 +40,9 @@ class AlertTracker:
 
         Times not after the last evaluation are skipped (and reported with the current state).
         """
-        if not self.active and self._holding_since is None and not condition.any():
+        if not self.active and self._holding_since is None and not np.count_nonzero(condition):
             # The common case, nothing holds: nothing to record (stale times read inactive too).
+            # (np.count_nonzero, not condition.any(): no Python wrapper, once per alert a round.)
             if len(times_us) and (self.last_us is None or int(times_us[-1]) > self.last_us):
                 self.last_us = int(times_us[-1])
             return np.zeros(len(times_us), bool)

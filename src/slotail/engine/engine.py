@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import TypeVar
@@ -87,6 +87,11 @@ class Plan:
     @property
     def title(self) -> str:
         return series_title(self.slo.name, self.labels)
+
+    @property
+    def alert_windows(self) -> tuple[Window, ...]:
+        """The windows burn-rate, count and percentile rules read (budget rules read the period)."""
+        return self.windows[:-1]
 
 
 def status_policy(config: Config, slo: SLO) -> StatusPolicy:
@@ -184,7 +189,12 @@ class Engine:
 
     def counts(self, window: Window, times_us: Int64s) -> Int64s:
         """Counters of every series over `window` ending at each time: shape (n, series, 3)."""
-        return self.store.window_counts(self._tier(window), window.starts(times_us), times_us)
+        return self.read([window], times_us)[window]
+
+    def read(self, windows: Iterable[Window], times_us: Int64s) -> dict[Window, Int64s]:
+        """`counts` of several windows, each ring of the store read once for all of them."""
+        reads = {w: (self._tier(w), w.starts(times_us)) for w in windows}
+        return dict(zip(reads, self.store.windows_counts(list(reads.values()), times_us), strict=True))
 
     def spans(self, window: Window, starts_us: Int64s, ends_us: Int64s) -> Int64s:
         """Counters over (start, end] spans that end recently, read where `window` is: (n, series, 3)."""
@@ -200,22 +210,41 @@ class Engine:
         The result holds the counters of the windows read (all of every SLO's with
         `every_window`) and each alert's state at each time.
         """
-        cache: dict[Window, Int64s] = {}
-        burns: dict[int, tuple[Floats, Int64s]] = {}
-        active: dict[tuple[int, str], Bools] = {}
+        self.sync()
+        if not len(times_us):
+            return Evaluation(times_us, {}, {})
+        # The windows rules read (every one with `every_window`), each ring read once for all of
+        # them; any other on demand.
+        windows = (w for plan in self.series for w in (plan.windows if every_window else plan.alert_windows))
+        counts = self.read(dict.fromkeys(windows), times_us)
 
         def window_counts(window: Window) -> Int64s:
-            if window not in cache:
-                cache[window] = self.counts(window, times_us)
-            return cache[window]
+            if window not in counts:
+                counts[window] = self.counts(window, times_us)
+            return counts[window]
 
-        def burn(plan: Plan, seconds: int) -> tuple[Floats, Int64s]:
-            if seconds not in burns:  # every series at once: (times, series)
+        burns: dict[int, tuple[Floats, Int64s]] = {}
+        burning: dict[tuple[int, int | None, float, int], Bools] = {}
+        active: dict[tuple[int, str], Bools] = {}
+
+        def burn(seconds: int) -> tuple[Floats, Int64s]:
+            """Burn rates and events of every series over a window: (times, series) each."""
+            if seconds not in burns:
                 data = window_counts(_window(seconds))
                 good, bad = data[:, :, GOOD], data[:, :, BAD]
                 burns[seconds] = (burn_rates(good, bad, self._budget_ratios)[1], good + bad)
-            rates, events = burns[seconds]
-            return rates[:, plan.sid], events[:, plan.sid]
+            return burns[seconds]
+
+        def burns_enough(rule: AlertRule) -> Bools:
+            """A burn-rate rule's condition for every series at once: most rules are every SLO's."""
+            key = (rule.long_s, rule.short_s, rule.factor, rule.min_events)
+            if key not in burning:
+                long_burn, long_events = burn(rule.long_s)
+                met = reaches(long_burn, rule.factor) & (long_events >= rule.min_events)
+                if rule.short_s:
+                    met &= reaches(burn(rule.short_s)[0], rule.factor)
+                burning[key] = met
+            return burning[key]
 
         def condition(plan: Plan, rule: AlertRule) -> Bools:
             if rule.kind is AlertKind.BUDGET:
@@ -228,28 +257,19 @@ class Engine:
                     return below & (events >= max(rule.min_events, 1))
             if rule.kind is AlertKind.PERCENTILE:
                 values = self.percentile_series(plan, rule.long_s, times_us, rule.percentile or 0.0)
-                events = burn(plan, rule.long_s)[1]
+                events = burn(rule.long_s)[1][:, plan.sid]
                 with np.errstate(invalid="ignore"):
                     return (values > rule.threshold) & (events >= rule.min_events)
-            long_burn, long_events = burn(plan, rule.long_s)
-            enough = long_events >= rule.min_events
             if rule.kind is AlertKind.COUNT:
+                enough = burn(rule.long_s)[1][:, plan.sid] >= rule.min_events
                 return (window_counts(_window(rule.long_s))[:, plan.sid, BAD] > rule.threshold) & enough
-            met = reaches(long_burn, rule.factor) & enough
-            if rule.short_s:
-                met &= reaches(burn(plan, rule.short_s)[0], rule.factor)
-            return met
+            return burns_enough(rule)[:, plan.sid]
 
-        self.sync()
-        if len(times_us):
-            for plan in self.series:
-                for rule in plan.rules:
-                    tracker = self.trackers[(plan.sid, rule.name)]
-                    active[(plan.sid, rule.name)] = tracker.observe(times_us, condition(plan, rule))
-                if every_window:
-                    for window in plan.windows:
-                        window_counts(window)
-        return Evaluation(times_us, cache, active)
+        for plan in self.series:
+            for rule in plan.rules:
+                tracker = self.trackers[(plan.sid, rule.name)]
+                active[(plan.sid, rule.name)] = tracker.observe(times_us, condition(plan, rule))
+        return Evaluation(times_us, counts, active)
 
     def tick(self) -> None:
         """Live mode: evaluate alerts once, at the clock's now."""
@@ -265,8 +285,8 @@ class Engine:
         self.sync()
         now = self.clock.now_us()
         at = np.array([now], np.int64)
-        windows = {w for p in self.plans for w in p.windows}  # each read once, for every series
-        counts = {w: self.counts(w, at)[0] for w in windows}
+        windows = dict.fromkeys(w for p in self.plans for w in p.windows)  # each read once, for every series
+        counts = {w: c[0] for w, c in self.read(windows, at).items()}
         slos = []
         for plan in self.plans:
             yield

@@ -31,7 +31,8 @@ class HdrLayout:
 
     def index(self, values_us: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Counts-array indexes of latencies, clamped to the trackable range."""
-        values = np.clip(values_us, 0, HIGHEST_US).astype(np.int64, copy=False)
+        # (np.minimum and np.maximum: np.clip's Python wrapper costs more than clipping a flush's latencies)
+        values = np.minimum(np.maximum(values_us, 0), HIGHEST_US).astype(np.int64, copy=False)
         # bit length of (v | mask); frexp (on float64) is exact for integers below 2**53.
         bucket = np.frexp(values | self._mask)[1] - (self._unit + self._half_mag + 1)
         sub_bucket = values >> (bucket + self._unit)

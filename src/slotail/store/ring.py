@@ -8,6 +8,7 @@ old for this tier and is refused. Reads check tags, so a stale slot reads as 0.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +19,7 @@ from slotail.store.layout import Tier
 NEVER = np.iinfo(np.int64).min
 HDR_BITS = 16  # HDR counts indexes fit in 16 bits (HdrLayout asserts it)
 Int64s = npt.NDArray[np.int64]
+Keys = npt.NDArray[np.signedinteger[Any]]  # int32 where they fit (half the time to sort), else int64
 
 
 def distinct(values: Int64s) -> tuple[Int64s, Int64s]:
@@ -52,8 +54,9 @@ class Batch:
     counts: Int64s  # shaped (buckets, series, 3): how many observations of each series and outcome
     series_bits: int  # bits that hold a series id in `timed`
     # Each timed observation as (bucket position << series_bits | series) << HDR_BITS | HDR index,
-    # its bucket's position being in `buckets`; sorted, so by bucket, series and index.
-    timed: Int64s
+    # its bucket's position being in `buckets`; sorted, so by bucket, series and index; int32 where
+    # the bits fit.
+    timed: Keys
 
     @staticmethod
     def of(
@@ -72,7 +75,9 @@ class Batch:
         counts = np.bincount(flat, minlength=len(unique) * n_series * 3).reshape(len(unique), n_series, 3)
         bits = max(n_series - 1, 1).bit_length()
         keys = (inverse[timed] << bits | series[timed]) << HDR_BITS | hdr_index
-        return Batch(bucket_s, unique, counts, bits, np.sort(keys)), inverse
+        narrow = (len(unique) - 1).bit_length() + bits + HDR_BITS <= 31  # position, series, index
+        sorted_keys = np.sort(keys.astype(np.int32) if narrow else keys)
+        return Batch(bucket_s, unique, counts, bits, sorted_keys), inverse
 
     def coarsen(self, bucket_s: int) -> tuple[Int64s, Int64s, Int64s]:
         """At buckets of `bucket_s` (a multiple of the base): the distinct buckets, sorted, where each
@@ -110,60 +115,69 @@ class Ring:
         """The bucket of one instant."""
         return -((-ts_us) // self.tier.bucket_us)
 
-    def _claim(self, buckets: Int64s, slots: Int64s) -> npt.NDArray[np.bool_]:
+    def _claim(self, buckets: Int64s, slots: Int64s) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """Clear the slots that newer buckets take over; returns which of the (distinct) buckets this
-        ring now holds (one a slot: the rest are too old for it)."""
+        ring now holds (one a slot: the rest are too old for it), and which of those it held already
+        (the others' slots were just cleared)."""
         newer = buckets > self.tags[slots]
         fresh = slots[newer]  # a slot twice when the batch spans more than the ring: cleared twice, no harm
         self.counts[fresh] = 0
         self._clear_hists(fresh.tolist())
-        np.maximum.at(self.tags, slots[newer], buckets[newer])
+        np.maximum.at(self.tags, fresh, buckets[newer])
         live: npt.NDArray[np.bool_] = self.tags[slots] == buckets
-        return live
+        return live, live & ~newer
 
     def add(self, batch: Batch) -> npt.NDArray[np.bool_]:
         """Count a batch and record its latencies into the slots' histograms; returns which of the
         batch's base buckets were accepted (the rest are too old for this ring)."""
         buckets, position, counts = batch.coarsen(self.tier.bucket_s)
         slots = buckets % self.tier.slots
-        live = self._claim(buckets, slots)
+        live, held = self._claim(buckets, slots)
         self.counts[slots[live]] += counts[live]
         self.dirty.update(slots[live].tolist())
         shift = batch.series_bits + HDR_BITS  # of the bucket position in a key
         keys = batch.timed
         if len(buckets) < len(batch.buckets):  # else each base bucket is one here, at the same position
-            moved = (position - np.arange(len(position))) << shift  # how far each base position moves
+            # how far each base position moves, in the keys' width
+            moved = (position - np.arange(len(position))).astype(keys.dtype) << shift
             keys = np.sort(keys + moved[keys >> shift])  # (in sorted runs already, so a quick sort)
         if not live.all():  # leave out the latencies of refused buckets
             keys = keys[live[keys >> shift]]
         if len(keys):
             starts = run_starts(keys)
-            self._record(slots, batch.series_bits, keys[starts], run_lengths(starts, len(keys)))
+            self._record(slots, held, batch.series_bits, keys[starts], run_lengths(starts, len(keys)))
         accepted: npt.NDArray[np.bool_] = live[position]
         return accepted
 
-    def _record(self, slots: Int64s, series_bits: int, keys: Int64s, hits: Int64s) -> None:
+    def _record(
+        self, slots: Int64s, held: npt.NDArray[np.bool_], series_bits: int, keys: Keys, hits: Int64s
+    ) -> None:
         """Add latencies to the histograms of their slots and series, merging them with those held.
         `keys` are distinct and sorted, as a `Batch` has them but with the bucket's position here
-        (`slots` has each position's slot), and `hits` how many latencies each has."""
+        (`slots` has each position's slot, `held` whether it held the bucket before the batch: only
+        those slots can hold histograms), and `hits` how many latencies each has."""
         starts = run_starts(keys >> HDR_BITS)
         groups = keys[starts] >> HDR_BITS
+        positions = groups >> series_bits
         sids = (groups & ((1 << series_bits) - 1)).tolist()
-        targets = list(zip(slots[groups >> series_bits].tolist(), sids, strict=True))
-        held = [self.hist[slot].get(sid) for slot, sid in targets]
-        merging = {i: old for i, old in enumerate(held) if old is not None}
+        group_slots = slots[positions].tolist()
+        hist = self.hist
+        merging = {}
+        for i in np.flatnonzero(held[positions]).tolist():
+            old = hist[group_slots[i]].get(sids[i])
+            if old is not None:
+                merging[i] = old
         if merging:
             keys, hits, starts = self._merge_held(keys, hits, starts, groups, merging)
         packed = pack_runs(keys.astype(np.uint16), hits.astype(np.uint32), starts)  # low 16 bits: the index
-        hist = self.hist
-        for (slot, sid), new in zip(targets, packed, strict=True):
+        for slot, sid, new in zip(group_slots, sids, packed, strict=True):
             hist[slot][sid] = new
         self.hist_bytes += sum(map(len, packed)) - sum(len(old) for old in merging.values())
 
     @staticmethod
     def _merge_held(
-        keys: Int64s, hits: Int64s, starts: Int64s, groups: Int64s, held: dict[int, Packed]
-    ) -> tuple[Int64s, Int64s, Int64s]:
+        keys: Keys, hits: Int64s, starts: Int64s, groups: Keys, held: dict[int, Packed]
+    ) -> tuple[Keys, Int64s, Int64s]:
         """`_record`'s keys, hits and group starts with the histograms held (by the group's place in
         `groups`) added in: summed in one go over just those groups, then spliced back among the rest."""
         lengths = run_lengths(starts, len(keys))
@@ -171,7 +185,7 @@ class Ring:
         spans = [(int(starts[i]), int(starts[i] + lengths[i])) for i in at]
         olds = [unpack(packed) for packed in held.values()]
         old_keys = [
-            int(groups[i]) << HDR_BITS | indexes.astype(np.int64)
+            int(groups[i]) << HDR_BITS | indexes.astype(keys.dtype)
             for i, (indexes, _) in zip(at, olds, strict=True)
         ]
         merged_keys, merged_hits = merge_sorted(
@@ -194,8 +208,9 @@ class Ring:
         """Counters of buckets first..last (inclusive), shaped (n, series, 3); stale buckets read 0."""
         buckets = np.arange(first, last + 1, dtype=np.int64)
         slots = buckets % self.tier.slots
-        live = self.tags[slots] == buckets
-        return np.where(live[:, None, None], self.counts[slots], 0)
+        data = self.counts[slots]  # a copy, so stale buckets can be zeroed in it
+        data[self.tags[slots] != buckets] = 0
+        return data
 
     def latency(self, sid: int, first: int, last: int) -> list[Packed]:
         """The packed histograms of one series over buckets first..last (inclusive)."""

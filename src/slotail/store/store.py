@@ -42,8 +42,13 @@ class Store:
 
     def add(self, obs: Observations) -> npt.NDArray[np.bool_]:
         """Count a batch of observations; returns which were kept (the rest are too old to hold)."""
+        return self.add_counted(obs)[0]
+
+    def add_counted(self, obs: Observations) -> tuple[npt.NDArray[np.bool_], Int64s]:
+        """`add`, also returning how many were kept by series and outcome, shaped (series, 3): summed
+        from the batch's counters of the buckets kept, rather than from each observation again."""
         if not len(obs):
-            return np.ones(0, bool)
+            return np.ones(0, bool), np.zeros((self.n_series, 3), np.int64)
         self.reserve(int(obs.series.max()) + 1)
         timed = np.flatnonzero(latency_mask(obs, self.has_latency))  # indexes: faster to take than a mask
         base = self.rings[0]
@@ -57,9 +62,10 @@ class Store:
             self.hdr.index(obs.latency_us[timed]),
         )
         accepted = [ring.add(batch) for ring in self.rings]  # by base bucket
-        kept: npt.NDArray[np.bool_] = accepted[self._longest][where]
+        longest = accepted[self._longest]
+        kept: npt.NDArray[np.bool_] = longest[where]
         self.too_old += int(len(kept) - np.count_nonzero(kept))
-        return kept
+        return kept, batch.counts[longest].sum(axis=0)
 
     def reserve(self, n_series: int) -> None:
         """Make room for series ids below `n_series`, doubling up to the registry's capacity."""
@@ -87,29 +93,54 @@ class Store:
 
     def window_counts(self, tier: int, starts_us: Int64s, ends_us: Int64s) -> Int64s:
         """Counters summed over windows (start, end], one per pair: shape (n, series, 3)."""
-        ring, base = self.rings[tier], self.rings[0]
-        if ring is base:
-            return self._sum(base, base.bucket_of(starts_us), base.bucket_of(ends_us))
-        cut = ends_us // ring.tier.bucket_us  # the last whole coarse bucket
-        coarse = self._sum(ring, ring.bucket_of(starts_us), cut)
-        ratio = ring.tier.bucket_s // base.tier.bucket_s
-        return coarse + self._sum(base, cut * ratio, base.bucket_of(ends_us))
+        return self.windows_counts([(tier, starts_us)], ends_us)[0]
 
-    def _sum(self, ring: Ring, first: Int64s, last: Int64s) -> Int64s:
-        """Counters over buckets (first, last] for each pair, read in chunks the ring can hold."""
-        out = np.zeros((len(first), self.n_series, 3), np.int64)
+    def windows_counts(self, windows: Sequence[tuple[int, Int64s]], ends_us: Int64s) -> list[Int64s]:
+        """`window_counts` of several windows, given as (tier, starts), that end at the same times.
+
+        Each ring is read once for all of them: the windows a tier reads share their last buckets
+        there, and the recent end of every window of a coarse tier is the same span of base buckets.
+        """
+        base = self.rings[0]
+        lasts = {0: base.bucket_of(ends_us)}
+        firsts: dict[int, list[Int64s]] = {0: []}  # by tier: the first bucket of each span read there
+        tails: dict[int, int] = {}  # a coarse tier's recent end: its span among the base tier's
+        rows = []  # each window's span among its tier's
+        for tier, starts_us in windows:
+            ring = self.rings[tier]
+            if tier not in lasts:
+                lasts[tier] = ends_us // ring.tier.bucket_us  # the last whole coarse bucket
+                firsts[tier] = []
+                tails[tier] = len(firsts[0])
+                firsts[0].append(lasts[tier] * (ring.tier.bucket_s // base.tier.bucket_s))
+            rows.append(len(firsts[tier]))
+            firsts[tier].append(ring.bucket_of(starts_us))
+        sums = {
+            tier: self._sum(self.rings[tier], np.stack(f), lasts[tier]) for tier, f in firsts.items() if f
+        }
+        return [
+            sums[tier][row] + sums[0][tails[tier]] if tier else sums[0][row]
+            for (tier, _), row in zip(windows, rows, strict=True)
+        ]
+
+    def _sum(self, ring: Ring, firsts: Int64s, last: Int64s) -> Int64s:
+        """Counters over buckets (first, last] for each row of `firsts` (shaped (k, n)) and each of
+        the n pairs it makes with `last`: shape (k, n, series, 3). Read in chunks the ring can hold."""
+        out = np.zeros((*firsts.shape, self.n_series, 3), np.int64)
         limit = ring.tier.slots
         i = 0
         while i < len(last):
             j = max(int(np.searchsorted(last, last[i] + limit, side="right")), i + 1)
             hi = int(last[i:j].max())
-            lo = max(int(first[i:j].min()) + 1, hi - 2 * limit)  # older buckets are not held
+            lo = max(int(firsts[:, i:j].min()) + 1, hi - 2 * limit)  # older buckets are not held
             if hi >= lo:
                 data = ring.span(lo, hi)
-                cumulative = np.concatenate((np.zeros((1, *data.shape[1:]), np.int64), data.cumsum(0)))
-                upper = np.clip(last[i:j] - lo + 1, 0, len(data))
-                lower = np.clip(first[i:j] - lo + 1, 0, len(data))
-                out[i:j] = cumulative[np.maximum(upper, lower)] - cumulative[lower]
+                cumulative = np.zeros((len(data) + 1, *data.shape[1:]), np.int64)
+                np.cumsum(data, 0, out=cumulative[1:])
+                # (first, last] as cumulative indexes, clipped to the span (np.clip costs more)
+                upper = np.minimum(np.maximum(last[i:j] - lo + 1, 0), len(data))
+                lower = np.minimum(np.maximum(firsts[:, i:j] - lo + 1, 0), len(data))
+                out[:, i:j] = cumulative[np.maximum(upper, lower)] - cumulative[lower]
             i = j
         return out
 
@@ -161,5 +192,8 @@ class Store:
 
 def latency_mask(obs: Observations, has_latency: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     """Observations that carry a latency for a latency series (excluded events carry none)."""
-    mask: npt.NDArray[np.bool_] = has_latency[obs.series] & (obs.latency_us >= 0) & (obs.outcome != EXCLUDED)
+    # np.take: a third of the time of has_latency[obs.series] with int32 indexes
+    mask: npt.NDArray[np.bool_] = (
+        np.take(has_latency, obs.series) & (obs.latency_us >= 0) & (obs.outcome != EXCLUDED)
+    )
     return mask

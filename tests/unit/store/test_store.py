@@ -76,6 +76,26 @@ def test_window_counts_equal_a_brute_force_count_at_bucket_resolution(rows, wind
     assert (got == expected).all()
 
 
+@given(
+    events,
+    st.lists(st.sampled_from(WINDOWS), min_size=1, max_size=6),
+    st.lists(st.integers(min_value=0, max_value=3 * 86400), min_size=1, max_size=12),
+)
+@settings(max_examples=100, deadline=None)
+def test_windows_read_together_equal_each_read_alone(rows, windows, end_offsets_s):
+    """Several windows ending at the same times, read at once (each ring once), count exactly what
+    each window reads alone, at any times, in every tier."""
+    store = fed(build(rows))
+    ends = T0 + np.array(sorted(end_offsets_s), np.int64) * US
+    reads = [(LAYOUT.tier_index(w), ends - w * US) for w in windows]
+    together = store.windows_counts(reads, ends)
+    for (tier, starts), got in zip(reads, together, strict=True):
+        alone = np.stack(
+            [store.window_counts(tier, starts[i : i + 1], ends[i : i + 1])[0] for i in range(len(ends))]
+        )
+        assert (got == alone).all()
+
+
 @given(events, events)
 @settings(max_examples=100, deadline=None)
 def test_merging_two_stores_equals_one_store_fed_both(rows_a, rows_b):
@@ -190,7 +210,8 @@ def test_rings_hold_every_write_of_their_newest_buckets_however_batched(batches)
     """Every ring, fed batch after batch, holds in each slot the newest bucket written to it and in
     it the counters and histograms of all of that bucket's observations, across batches (so merged
     with those held), as a count over the raw observations finds; `add` keeps what the longest ring
-    took (its newest bucket in the slot as of that batch), counting the rest as too old."""
+    took (its newest bucket in the slot as of that batch), counting the rest as too old, and
+    `add_counted` counts the kept ones by series and outcome."""
     obs = [build([(t, s, o, lat) for t, s, o, lat, n in rows for _ in range(n)]) for rows in batches]
     store = Store(SMALL, 3, latency_series=TIMED)
     longest = max(range(len(SMALL.tiers)), key=lambda i: SMALL.tiers[i].span_s)
@@ -200,8 +221,11 @@ def test_rings_hold_every_write_of_their_newest_buckets_however_batched(batches)
         bucket = -(-batch.ts_us // SMALL.tiers[longest].bucket_us)
         slot = bucket % len(tags)
         np.maximum.at(tags, slot, bucket)
-        kept = store.add(batch)
+        kept, counts = store.add_counted(batch)
         assert kept.tolist() == (bucket == tags[slot]).tolist()
+        by_series = np.zeros((3, 3), np.int64)
+        np.add.at(by_series, (batch.series[kept], batch.outcome[kept]), 1)
+        assert (counts == by_series).all()
         too_old += int(np.count_nonzero(bucket != tags[slot]))
     assert store.too_old == too_old
 
@@ -226,3 +250,27 @@ def test_rings_hold_every_write_of_their_newest_buckets_however_batched(batches)
                     expected[sid] = packed_by_hand(hdr.index(every.latency_us[mine]))
             assert ring.hist[s] == expected
         assert ring.hist_bytes == sum(len(h) for hist in ring.hist for h in hist.values())
+
+
+def test_a_batch_too_wide_for_int32_keys_lands_as_in_narrow_batches():
+    """A batch over more base buckets than int32 histogram keys can number (16,384 here, past 2**13)
+    leaves every ring as the same observations fed in time order in small batches do."""
+    rng = np.random.default_rng(5)
+    n = 30_000
+    ts = np.sort(T0 + rng.integers(0, 16_384 * 10 * US, n))
+    obs = Observations(
+        rng.integers(0, 3, n).astype(np.int32),
+        ts,
+        rng.integers(0, 3, n).astype(np.int8),
+        rng.integers(-1, 5 * US, n),
+        0,
+    )
+    wide = Store(LAYOUT, 3, latency_series=[1, 2])
+    wide.add(obs)
+    narrow = Store(LAYOUT, 3, latency_series=[1, 2])
+    for start in range(0, n, 500):  # 500 observations span far fewer than 2**13 buckets
+        narrow.add(obs.select(slice(start, start + 500)))
+    for mine, theirs in zip(wide.rings, narrow.rings, strict=True):
+        assert (mine.tags == theirs.tags).all()
+        assert (mine.counts == theirs.counts).all()
+        assert mine.hist == theirs.hist
