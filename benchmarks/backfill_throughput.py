@@ -83,21 +83,27 @@ def rss_method(gnu_time: str | None) -> str:
     )
 
 
+def children(pid: int) -> list[int]:
+    """A process's child processes, from each of its threads' /proc `children` list."""
+    kids: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as listed:
+                kids += map(int, listed.read().split())
+    except OSError:  # it (or a thread) just exited
+        pass
+    return kids
+
+
 def tree_pss_kib(root: int) -> int:
-    """PSS (KiB) of a process and all its descendants, from /proc (0 where unreadable)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    tree, frontier = {root}, [root]
+    """PSS (KiB) of a process and all its descendants, from /proc (0 where unreadable).
+
+    The tree is walked down from `root` by its `children` lists: scanning every process's `stat`
+    cost ~2 ms of CPU a sample, taken from slotail's two busy cores 10 times a second."""
+    tree, frontier = [root], [root]
     while frontier:
-        pid = frontier.pop()
-        kids = [child for child, parent in parents.items() if parent == pid]
-        tree.update(kids)
+        kids = children(frontier.pop())
+        tree += kids
         frontier += kids
     found = [proc_field(f"/proc/{pid}/smaps_rollup", "Pss") for pid in tree]
     return sum(int(pss.split()[0]) for pss in found if pss != "unknown")  # read once: one may just exit
