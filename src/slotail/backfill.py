@@ -11,8 +11,8 @@ from __future__ import annotations
 import ctypes
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -51,24 +51,22 @@ def keep_freed_memory() -> None:
     mallopt(M_MMAP_THRESHOLD, 64 << 20)
 
 
-@dataclass
-class Diagnostics:
+class Diagnostics(msgspec.Struct):
     """Events that could not be counted exactly as they came, by rule."""
 
     late: int = 0  # arrived after alert steps covering them were evaluated (still counted)
     too_old: int = 0  # older than the store holds
     after_at: int = 0  # after --at, ignored
-    series_overflow: dict[str, int] = field(default_factory=dict)  # grouped SLO -> events in overflow
-    source_errors: list[str] = field(default_factory=list)
-    failed_paths: set[str] = field(default_factory=set)
+    series_overflow: dict[str, int] = msgspec.field(default_factory=dict)  # grouped SLO -> events in overflow
+    source_errors: list[str] = msgspec.field(default_factory=list)
+    failed_paths: set[str] = msgspec.field(default_factory=set)
 
     def source_error(self, path: str, message: str) -> None:
         self.source_errors.append(message)
         self.failed_paths.add(path)
 
 
-@dataclass(frozen=True)
-class BackfillResult:
+class BackfillResult(msgspec.Struct, frozen=True):
     """What a backfill run produced."""
 
     snapshot: Snapshot

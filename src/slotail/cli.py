@@ -8,11 +8,11 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+import msgspec
 
 from slotail import __version__
 from slotail import log as slog
@@ -392,8 +392,7 @@ def demo(
         run_demo(folder, rate, rotate_s, seed)
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(msgspec.Struct, frozen=True):
     """What the markdown and HTML reports read besides the result: the store (recent past) and history."""
 
     engine: Engine

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 
 class SlotailError(Exception):
@@ -11,8 +11,7 @@ class SlotailError(Exception):
     exit_code = 1
 
 
-@dataclass(frozen=True)
-class ConfigIssue:
+class ConfigIssue(msgspec.Struct, frozen=True):
     """One problem in a config file: where it is and what was expected."""
 
     path: str

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import NamedTuple
+
+import msgspec
 
 from slotail.classify import Classifier, Observations
 from slotail.classify.classifier import number_fields, read_fields
@@ -16,13 +17,12 @@ from slotail.parse import Parser
 from slotail.sources.archive import RawBatch, read_batches
 
 
-@dataclass
-class LineStats:
+class LineStats(msgspec.Struct):
     """How many lines were read, parsed, invalid (by reason) and unmatched."""
 
     parsed: int = 0
     unmatched: int = 0
-    invalid: Counter[str] = field(default_factory=Counter)
+    invalid: Counter[str] = msgspec.field(default_factory=Counter)
 
     @property
     def read(self) -> int:

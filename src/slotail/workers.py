@@ -23,8 +23,8 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 
+import msgspec
 import numpy as np
 
 from slotail.classify import Observations
@@ -40,8 +40,7 @@ MIN_BLOCKS = 2  # smaller files are read in-process: starting workers would cost
 DIED = "a worker died reading it (was it cut shorter?)"  # a SIGBUS on a mapped page it lost
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(msgspec.Struct, frozen=True):
     """Bytes [start, end) of a file; every block but the last ends just after a newline."""
 
     start: int
@@ -49,8 +48,7 @@ class Block:
     last: bool
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(msgspec.Struct, frozen=True):
     """The observations and line counts of one batch's lines that lie in one block."""
 
     batch: int

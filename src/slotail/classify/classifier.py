@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -32,8 +32,7 @@ _BAD: Outcome = (BAD, -1)
 _EXCLUDED: Outcome = (EXCLUDED, -1)
 
 
-@dataclass(frozen=True)
-class Observations:
+class Observations(msgspec.Struct, frozen=True):
     """One batch of observations as numpy columns."""
 
     series: npt.NDArray[np.int32]

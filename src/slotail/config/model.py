@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import msgspec
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -464,8 +465,7 @@ class SLO(Strict):
         return self.objective / 100.0
 
 
-@dataclass(frozen=True)
-class AlertRule:
+class AlertRule(msgspec.Struct, frozen=True):
     """An alert resolved against its SLO: a condition and windows in seconds.
 
     `factor` is the burn rate a BURN alert needs; `threshold` is the bad-event count a

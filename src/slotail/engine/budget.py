@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 NO_DATA = "no_data"
 
 
-@dataclass(frozen=True)
-class StatusPolicy:
+class StatusPolicy(msgspec.Struct, frozen=True):
     """Levels checked in order: the first whose threshold the remaining ratio exceeds names the status."""
 
     levels: tuple[tuple[str, float], ...]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable
-from dataclasses import dataclass, replace
 from functools import cache
 from typing import TypeVar
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -46,8 +46,7 @@ def finish(steps: Steps[T]) -> T:
             return result
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(msgspec.Struct, frozen=True):
     """A window an SLO reads: rolling `seconds`, or the calendar month when `seconds` is None."""
 
     label: str
@@ -62,8 +61,7 @@ class Window:
         return self.seconds if self.seconds is not None else month_seconds(at_us)
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(msgspec.Struct, frozen=True):
     """What one round of alert evaluation read and decided, per time."""
 
     times_us: Int64s
@@ -71,8 +69,7 @@ class Evaluation:
     active: dict[tuple[int, str], Bools]  # (series, alert) -> active at each time
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(msgspec.Struct, frozen=True):
     """One SLO as the engine evaluates it."""
 
     sid: int
@@ -174,7 +171,9 @@ class Engine:
         """Plans and alert trackers for series registered since the last call; the shown plans again."""
         registry = self.registry
         for sid in range(len(self.series), len(registry)):
-            plan = replace(self.per_slo[registry.slo_of[sid]], sid=sid, labels=registry.label_pairs(sid))
+            plan = msgspec.structs.replace(
+                self.per_slo[registry.slo_of[sid]], sid=sid, labels=registry.label_pairs(sid)
+            )
             self.series.append(plan)
             self.trackers.update({(sid, r.name): AlertTracker(r) for r in plan.rules})
         if len(self._budget_ratios) != self.store.n_series:

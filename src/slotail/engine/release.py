@@ -8,7 +8,8 @@ NORMAL otherwise. Without a `release_policy`, DEFAULT_RULES apply.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 from slotail.config.model import ReleaseCondition, ReleaseRule
 from slotail.engine.snapshot import Budget, Release
@@ -28,8 +29,7 @@ DEFAULT_RULES = (
 )
 
 
-@dataclass(frozen=True)
-class SLOFacts:
+class SLOFacts(msgspec.Struct, frozen=True):
     """What release conditions read of one SLO: its budget and, per window, burn rate and SLI."""
 
     name: str

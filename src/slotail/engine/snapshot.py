@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 
 def series_title(name: str, labels: tuple[tuple[str, str], ...]) -> str:
@@ -10,8 +10,7 @@ def series_title(name: str, labels: tuple[tuple[str, str], ...]) -> str:
     return name if not labels else name + "{" + ",".join(f"{k}={v}" for k, v in labels) + "}"
 
 
-@dataclass(frozen=True)
-class WindowStats:
+class WindowStats(msgspec.Struct, frozen=True):
     """Good and bad events in one window, and what they mean for the objective."""
 
     label: str
@@ -23,16 +22,14 @@ class WindowStats:
     exhaustion_hours: float | None
 
 
-@dataclass(frozen=True)
-class Interval:
+class Interval(msgspec.Struct, frozen=True):
     """When an alert was active: from `start_us` until `end_us` (None while still active)."""
 
     start_us: int
     end_us: int | None
 
 
-@dataclass(frozen=True)
-class AlertState:
+class AlertState(msgspec.Struct, frozen=True):
     """One alert of one SLO: its rule and its history."""
 
     name: str
@@ -47,8 +44,7 @@ class AlertState:
     labels: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
-class Budget:
+class Budget(msgspec.Struct, frozen=True):
     """Error budget over the SLO's period ending now."""
 
     consumed_ratio: float | None
@@ -57,8 +53,7 @@ class Budget:
     remaining_minutes: float | None
 
 
-@dataclass(frozen=True)
-class SLOStatus:
+class SLOStatus(msgspec.Struct, frozen=True):
     """Everything known about one SLO at one instant."""
 
     name: str
@@ -81,8 +76,7 @@ class SLOStatus:
         return series_title(self.name, self.labels)
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(msgspec.Struct, frozen=True):
     """A release decision of the budget policy and why: the rule's reason, the SLOs that met it."""
 
     decision: str
@@ -90,8 +84,7 @@ class Release:
     slos: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(msgspec.Struct, frozen=True):
     """The state of every SLO at `at_us`, and the release decision it leads to."""
 
     at_us: int

@@ -16,7 +16,6 @@ import mmap
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from itertools import compress, repeat
 from typing import Any
 
@@ -81,13 +80,12 @@ KINDS = {int: INT, str: STR, type(None): NONE, type(MISSING): NONE}
 MS_MIN, MS_MAX = MS_THRESHOLD, MAX_US // 1000  # epoch milliseconds that need no further checks
 
 
-@dataclass
-class ParsedBatch:
+class ParsedBatch(msgspec.Struct):
     """The objects of one batch that parsed, their event times, and the rest counted by reason."""
 
-    events: list[Any] = field(default_factory=list)  # dicts, or records of a `Layout`
-    ts_us: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
-    invalid: Counter[str] = field(default_factory=Counter)
+    events: list[Any] = msgspec.field(default_factory=list)  # dicts, or records of a `Layout`
+    ts_us: npt.NDArray[np.int64] = msgspec.field(default_factory=lambda: np.empty(0, np.int64))
+    invalid: Counter[str] = msgspec.field(default_factory=Counter)
 
     @property
     def parsed(self) -> int:

@@ -7,8 +7,8 @@ import io
 import os
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+import msgspec
 import zstandard
 
 from slotail.errors import SourceError
@@ -21,8 +21,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
-@dataclass(frozen=True)
-class RawBatch:
+class RawBatch(msgspec.Struct, frozen=True):
     """Lines read from one source, with how far into the (compressed) file reading has got."""
 
     source: str

@@ -12,7 +12,8 @@ so a window reads exactly the events in (ceil((T-W)/b)·b, T] at base resolution
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 from slotail.timeutil import US
 
@@ -22,8 +23,7 @@ MONTH_MAX_S = 31 * 86400
 MONTH_MIN_S = 28 * 86400
 
 
-@dataclass(frozen=True)
-class Tier:
+class Tier(msgspec.Struct, frozen=True):
     """One ring of buckets: their size and how many there are."""
 
     bucket_s: int
@@ -47,8 +47,7 @@ def bucket_for(window_s: int, base_s: int) -> int:
     return best
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(msgspec.Struct, frozen=True):
     """The tiers of a store, derived from every window the config reads."""
 
     base_s: int

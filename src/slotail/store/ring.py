@@ -7,9 +7,9 @@ old for this tier and is refused. Reads check tags, so a stale slot reads as 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -38,8 +38,7 @@ def distinct(values: Int64s) -> tuple[Int64s, Int64s]:
     return np.flatnonzero(present) + low, rank[offset]
 
 
-@dataclass(frozen=True)
-class Batch:
+class Batch(msgspec.Struct, frozen=True):
     """One `Store.add` batch, with the work for each observation done once for every ring: the
     observations counted by base-tier bucket, and the timed ones keyed and sorted for histograms.
 
