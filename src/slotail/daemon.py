@@ -35,7 +35,6 @@ from aiohttp import web
 
 from slotail import names as n
 from slotail.backfill import Backfill
-from slotail.classify import Observations
 from slotail.classify.series import SeriesRegistry
 from slotail.config import Config, load_config
 from slotail.engine import Engine, WallClock
@@ -434,20 +433,13 @@ class Daemon:
             self.totals.dropped["future"] += int(future.sum())
             self.totals.dropped["too_old"] += int(old.sum())
             obs = obs.select(~(future | old))
-        kept = runtime.store.add(obs)
+        kept, counts = runtime.store.add_counted(obs)
         self.totals.dropped["too_old"] += int(len(kept) - kept.sum())
-        self.totals.health["late"] += int(
-            np.count_nonzero(obs.ts_us[kept] < now - self.options.lateness_s * US)
-        )
-        self._count_events(obs.select(kept))
-
-    def _count_events(self, obs: Observations) -> None:
-        if not len(obs):
-            return
-        self.newest_us = max(self.newest_us, int(obs.ts_us.max()))
-        n_series = self.runtime.store.n_series
-        flat = np.bincount(obs.series.astype(np.int64) * 3 + obs.outcome, minlength=3 * n_series)
-        self.runtime.count(self.totals, flat.reshape(-1, 3))
+        kept_ts = obs.ts_us[kept]
+        self.totals.health["late"] += int(np.count_nonzero(kept_ts < now - self.options.lateness_s * US))
+        if len(kept_ts):
+            self.newest_us = max(self.newest_us, int(kept_ts.max()))
+            runtime.count(self.totals, counts)
 
     # ---- ticking, checkpoints, publishing -------------------------------------------------------
 

@@ -87,7 +87,8 @@ class Plan(msgspec.Struct, frozen=True):
 
     @property
     def alert_windows(self) -> tuple[Window, ...]:
-        """The windows burn-rate, count and percentile rules read (budget rules read the period)."""
+        """The windows burn-rate, count and percentile rules read (budget rules read the period,
+        which `plans` puts last in `windows`)."""
         return self.windows[:-1]
 
 
