@@ -26,7 +26,7 @@ from slotail.pipeline import LineStats, ObservedBatch, Pipeline, observed_batche
 from slotail.sources.archive import read_batches
 from slotail.store import Store
 from slotail.store.layout import AHEAD_S
-from slotail.timeutil import US
+from slotail.timeutil import US, format_duration
 from slotail.workers import Workers
 
 TAKE_SPAN_US = 60 * US  # event time taken from one source before looking at the others
@@ -56,7 +56,7 @@ class Diagnostics(msgspec.Struct):
 
     late: int = 0  # arrived after alert steps covering them were evaluated (still counted)
     too_old: int = 0  # older than the store holds
-    after_at: int = 0  # after --at, ignored
+    after_at: int = 0  # lines stamped after --at, ignored (no events, no group series)
     series_overflow: dict[str, int] = msgspec.field(default_factory=dict)  # grouped SLO -> events in overflow
     source_errors: list[str] = msgspec.field(default_factory=list)
     failed_paths: set[str] = msgspec.field(default_factory=set)
@@ -87,6 +87,14 @@ def first_timestamp(path: str, config: Config) -> float:
     except SourceError:
         return NEVER
     return NEVER
+
+
+def step_problem(step_s: int, config: Config) -> str | None:
+    """Why a step cannot be evaluated exactly (windows end on bucket edges), or None."""
+    if not step_s % config.store.bucket:
+        return None
+    step, bucket = format_duration(step_s), format_duration(config.store.bucket)
+    return f"{step} is not a whole number of the store's {bucket} buckets (store.bucket), where windows end"
 
 
 class Stream:
@@ -164,6 +172,8 @@ class Backfill:
         """`store` and `pipeline` may be a running sidecar's, for a warm start; `on_evaluation`
         sees every window of every SLO at each step (for OpenMetrics export); `workers` > 1 parses
         and classifies large plain files in that many processes, with the same result."""
+        if problem := step_problem(step_s, config):
+            raise ValueError(problem)
         self.config = config
         self.step_us = step_s * US
         self.at_us = at_us
@@ -171,8 +181,10 @@ class Backfill:
         self.on_progress = on_progress
         self.on_evaluation = on_evaluation
         self.store = store if store is not None else build_store(config)
-        self.pipeline = pipeline if pipeline is not None else Pipeline(config, self.store.registry)
-        self.workers = Workers(config, workers) if workers > 1 else None
+        if pipeline is not None and at_us is not None:
+            raise ValueError("a backfill evaluated `at` a time reads through its own pipeline")
+        self.pipeline = pipeline if pipeline is not None else Pipeline(config, self.store.registry, at_us)
+        self.workers = Workers(config, workers, until_us=at_us) if workers > 1 else None
         self.lines = LineStats()
         self.counted = np.zeros((self.store.n_series, 3), np.int64)  # kept events by series and outcome
         self.clock = ManualClock()
@@ -213,6 +225,7 @@ class Backfill:
         self._evaluate_until(at, final=True)
         self.clock.set(at)
         self.diagnostics.series_overflow = self.pipeline.registry.overflow_by_slo()
+        self.diagnostics.after_at = self.lines.after_until
         return BackfillResult(self.engine.snapshot(), self.lines, self.diagnostics, self._first)
 
     def _batches(self, path: str, skip: int) -> Iterator[ObservedBatch]:
@@ -279,12 +292,6 @@ class Backfill:
     def _ingest(self, obs: Observations) -> None:
         if not len(obs):
             return
-        if self.at_us is not None:
-            keep = obs.ts_us <= self.at_us
-            self.diagnostics.after_at += int(len(obs) - np.count_nonzero(keep))
-            obs = obs.select(keep)
-            if not len(obs):
-                return
         low, high = int(obs.ts_us.min()), int(obs.ts_us.max())
         self._first = low if self._first is None else min(self._first, low)
         self._latest = high if self._latest is None else max(self._latest, high)

@@ -16,7 +16,7 @@ import msgspec
 
 from slotail import __version__
 from slotail import log as slog
-from slotail.backfill import Backfill, BackfillResult, keep_freed_memory
+from slotail.backfill import Backfill, BackfillResult, keep_freed_memory, step_problem
 from slotail.config import load_config
 from slotail.engine import Engine, WallClock
 from slotail.engine.engine import Evaluation
@@ -199,6 +199,8 @@ def backfill(
 ) -> str:
     """Replay log files (plain, .gz, .zst, in any order) and report every SLO in event time."""
     config = load_config(config_path)
+    if problem := step_problem(step_s, config):
+        raise click.BadParameter(problem, param_hint="'--step'")
     keep_freed_memory()
     paths = list(logfiles)
     show = sys.stderr.isatty() if progress is None else progress

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from itertools import compress
 from typing import NamedTuple
 
 import msgspec
+import numpy as np
 
 from slotail.classify import Classifier, Observations
 from slotail.classify.classifier import number_fields, read_fields
 from slotail.classify.maintenance import Maintenance
 from slotail.classify.series import SeriesRegistry
 from slotail.config import Config
-from slotail.parse import Parser
+from slotail.parse import ParsedBatch, Parser
 from slotail.sources.archive import RawBatch, read_batches
 
 
@@ -23,6 +25,7 @@ class LineStats(msgspec.Struct):
     parsed: int = 0
     unmatched: int = 0
     invalid: Counter[str] = msgspec.field(default_factory=Counter)
+    after_until: int = 0  # parsed lines stamped after the pipeline's `until` (backfill's --at): ignored
 
     @property
     def read(self) -> int:
@@ -36,6 +39,7 @@ class LineStats(msgspec.Struct):
         self.parsed += other.parsed
         self.unmatched += other.unmatched
         self.invalid.update(other.invalid)
+        self.after_until += other.after_until
 
 
 def parser_for(config: Config) -> Parser:
@@ -49,9 +53,15 @@ def parser_for(config: Config) -> Parser:
 
 
 class Pipeline:
-    """Parses and classifies batches of raw lines, counting every line once."""
+    """Parses and classifies batches of raw lines, counting every line once.
 
-    def __init__(self, config: Config, registry: SeriesRegistry | None = None) -> None:
+    With `until_us`, lines stamped later are counted (`after_until`) and go no further: they make
+    no observation, and no group series."""
+
+    def __init__(
+        self, config: Config, registry: SeriesRegistry | None = None, until_us: int | None = None
+    ) -> None:
+        self.until_us = until_us
         self.parser = parser_for(config)
         self.classifier = Classifier(config, registry=registry, layout=self.parser.layout)
         self.registry = self.classifier.registry
@@ -61,10 +71,22 @@ class Pipeline:
     def observe(self, raw: RawBatch) -> tuple[Observations, LineStats]:
         """Observations of a batch, and its line counts (also added to `stats`)."""
         parsed = self.parser.parse(raw.lines, raw.too_long)
+        after = self._cut(parsed)
         observations = self.maintenance.apply(self.classifier.classify(parsed), self.registry)
-        batch = LineStats(parsed.parsed, observations.unmatched, parsed.invalid)
+        batch = LineStats(parsed.parsed + after, observations.unmatched, parsed.invalid, after)
         self.stats.merge(batch)
         return observations, batch
+
+    def _cut(self, parsed: ParsedBatch) -> int:
+        """Drop the events stamped after `until_us` from a parsed batch; how many there were."""
+        if self.until_us is None:
+            return 0
+        keep = parsed.ts_us <= self.until_us
+        after = len(keep) - int(np.count_nonzero(keep))
+        if after:
+            parsed.events = list(compress(parsed.events, keep.tolist()))
+            parsed.ts_us = parsed.ts_us[keep]
+        return after
 
 
 class ObservedBatch(NamedTuple):

@@ -84,10 +84,10 @@ def _batch_gc() -> None:
     gc.set_threshold(100_000, 50, 100)
 
 
-def _start(config: Config) -> None:
+def _start(config: Config, until_us: int | None) -> None:
     """Worker process start-up: its own pipeline, leaving group series for the parent to number."""
     global _PIPELINE, _MAX_LINE
-    _PIPELINE, _MAX_LINE = Pipeline(config), config.store.max_line_bytes
+    _PIPELINE, _MAX_LINE = Pipeline(config, until_us=until_us), config.store.max_line_bytes
     _PIPELINE.classifier.defer = True
     _batch_gc()
 
@@ -173,8 +173,11 @@ def worker_count(requested: str) -> int:
 class Workers:
     """A pool of worker processes, each with its own pipeline for the config."""
 
-    def __init__(self, config: Config, workers: int, block_bytes: int | None = None) -> None:
+    def __init__(
+        self, config: Config, workers: int, block_bytes: int | None = None, until_us: int | None = None
+    ) -> None:
         self.workers = workers
+        self.until_us = until_us
         self.block_bytes = block_bytes if block_bytes is not None else BLOCK_BYTES
         self._config = config
         self._pool: ProcessPoolExecutor | None = None
@@ -228,7 +231,7 @@ class Workers:
         if self._pool is None:
             context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
             self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_start, initargs=(self._config,)
+                self.workers, mp_context=context, initializer=_start, initargs=(self._config, self.until_us)
             )
         return self._pool
 

@@ -52,3 +52,28 @@ def test_two_pods_overlapping_in_time_equal_one_merged_log(tmp_path):
     """Interleaved lines split by pod (two overlapping files) backfill like the single log."""
     pods = [write(tmp_path / f"pod-{p}.log", LINES[p::2], "plain") for p in (0, 1)]
     assert backfill(pods) == WHOLE
+
+
+def test_a_step_that_is_not_a_whole_number_of_buckets_is_refused(tmp_path):
+    """Windows end on bucket edges: at a step inside a bucket they would count events after it (alerts
+    firing before their events), so `--step 15s` with 10 s buckets stops with a message naming both;
+    a step of whole buckets runs."""
+    from click.testing import CliRunner
+
+    from slotail.cli import cli
+
+    log = write(tmp_path / "api.log", LINES[:200], "plain")
+    config = tmp_path / "slotail.yaml"
+    config.write_text(CONFIG)
+    args = ["backfill", "--config", str(config), "--format", "json", "--no-progress"]
+    refused = CliRunner().invoke(cli, [*args, "--step", "15s", str(log)])
+    assert refused.exit_code == 2, refused.output
+    assert "--step" in refused.output and "15s" in refused.output and "10s" in refused.output
+    accepted = CliRunner().invoke(cli, [*args, "--step", "20s", str(log)])
+    assert accepted.exit_code == 0, accepted.output
+    try:
+        Backfill(CFG, step_s=15)
+    except ValueError as exc:
+        assert "15s" in str(exc)
+    else:
+        raise AssertionError("Backfill accepted a step of 1.5 buckets")

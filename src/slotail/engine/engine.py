@@ -47,18 +47,22 @@ def finish(steps: Steps[T]) -> T:
 
 
 class Window(msgspec.Struct, frozen=True):
-    """A window an SLO reads: rolling `seconds`, or the calendar month when `seconds` is None."""
+    """A window an SLO reads: rolling `seconds`, or the calendar month when `seconds` is None.
+
+    Like every window, a month holds its end and not its start: it is (00:00 UTC on its 1st,
+    00:00 UTC on the next 1st], so each instant is in one month, and at midnight on the 1st the
+    period read is the whole month that has just closed (the month of the instant before)."""
 
     label: str
     seconds: int | None
 
     def starts(self, times_us: Int64s) -> Int64s:
         if self.seconds is None:
-            return np.array([month_start_us(int(t)) for t in times_us], np.int64)
+            return np.array([month_start_us(int(t) - 1) for t in times_us], np.int64)
         return times_us - self.seconds * US
 
     def length_s(self, at_us: int) -> int:
-        return self.seconds if self.seconds is not None else month_seconds(at_us)
+        return self.seconds if self.seconds is not None else month_seconds(at_us - 1)
 
 
 class Evaluation(msgspec.Struct, frozen=True):

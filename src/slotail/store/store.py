@@ -68,7 +68,10 @@ class Store:
         return kept, batch.counts[longest].sum(axis=0)
 
     def reserve(self, n_series: int) -> None:
-        """Make room for series ids below `n_series`, doubling up to the registry's capacity."""
+        """Make room for series ids below `n_series` and every series the registry holds (groups it
+        registered after the observations at hand), doubling up to the registry's capacity."""
+        if self.registry is not None:
+            n_series = max(n_series, len(self.registry))
         if n_series > self.n_series:
             self._grow(n_series)
         self._flag_latency()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slotail.classify import Observations
 from slotail.config import load_config_text
 from slotail.engine import Engine, ManualClock
 from slotail.engine.engine import build_store
+from slotail.timeutil import iso_utc as iso
 from slotail.timeutil import parse_instant
 
 US = 1_000_000
@@ -81,3 +86,50 @@ def test_budget_status_and_exhaustion_follow_design():
     hour = next(w for w in slo.windows if w.label == "1h")
     assert hour.good == 0 and hour.bad == 1 and hour.burn_rate == pytest.approx(100.0)
     assert hour.exhaustion_hours == pytest.approx(0.75 * 30 * 24 / 100)
+
+
+MIDNIGHTS = [parse_instant(f"2026-{m:02d}-01T00:00:00Z") for m in range(1, 7)]  # Jan 1 .. Jun 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(MIDNIGHTS),  # stamped exactly at a month's first instant
+            st.integers(MIDNIGHTS[0] - US, MIDNIGHTS[-1]),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_every_instant_is_in_exactly_one_calendar_month(stamps):
+    """A month is (00:00 UTC on its 1st, 00:00 UTC on the next 1st], as every window holds its end:
+    evaluated at each month's end, the months' counts add up to every event, each event once, and an
+    event stamped at midnight on the 1st closes the month before."""
+    counted = 0
+    for start, end in itertools.pairwise(MIDNIGHTS):
+        # An engine per month, fed what had happened by its end (a store holds one period).
+        engine, clock = engine_with([(iso(t), 1, 1) for t in stamps if end - 40 * 86400 * US < t <= end])
+        clock.set(end)
+        monthly = engine.snapshot().slos[1]
+        inside = sum(start < t <= end for t in stamps)
+        assert (monthly.bad or 0) == inside
+        if inside:
+            days = (end - start) // (86400 * US)
+            assert monthly.budget.total_minutes == pytest.approx(0.01 * days * 24 * 60)
+        counted += inside
+    assert counted == sum(MIDNIGHTS[0] < t <= MIDNIGHTS[-1] for t in stamps)
+
+
+def test_an_event_at_midnight_on_the_first_is_in_the_month_it_closes():
+    """2026-02-01T00:00:00Z counts in January: at that instant the period is all of January (31 days
+    of budget); a microsecond later February begins, without it."""
+    engine, clock = engine_with([("2026-01-15T12:00:00Z", 1, 0), ("2026-02-01T00:00:00Z", 1, 1)])
+    clock.set(parse_instant("2026-02-01T00:00:00Z"))
+    january = engine.snapshot().slos[1]
+    assert (january.good, january.bad) == (1, 1)
+    assert january.budget.total_minutes == pytest.approx(0.01 * 31 * 24 * 60)
+    clock.set(parse_instant("2026-02-01T00:00:00.000001Z"))
+    february = engine.snapshot().slos[1]
+    assert (february.good, february.bad) == (0, 0)
+    assert february.budget.total_minutes == pytest.approx(0.01 * 28 * 24 * 60)
