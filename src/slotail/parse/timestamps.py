@@ -153,31 +153,35 @@ GROUP_MIN = 32  # fewer texts of one length are parsed one by one (numpy's fixed
 _CLASSES = bytes(ord("0") if 48 <= c <= 57 else c if c in b"-T:.Z" else ord("x") for c in range(256))
 
 
+_FIELDS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))  # year, month, day, h, m, s columns
+
+
 @lru_cache(maxsize=len(UTC_LENGTHS))
-def _utc_shape(length: int) -> tuple[bytes, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """The classes of `YYYY-MM-DDTHH:MM:SS[.f+]Z` of one length, and the weights that give year,
-    month, day, hour, minute, second and µs from its bytes (a fraction digit weighs by its place:
-    `.65Z` is 650000 µs), with what the "0"s of the bytes add to each."""
+def _utc_shape(length: int) -> bytes:
+    """The character classes of `YYYY-MM-DDTHH:MM:SS[.f+]Z` of one length."""
     fraction = length - _PREFIX - 2
-    shape = b"0000-00-00T00:00:00" + (b"." + b"0" * fraction if fraction > 0 else b"") + b"Z"
-    weights = np.zeros((length, 7))
-    for column, (first, last) in enumerate(((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))):
-        weights[first:last, column] = 10.0 ** np.arange(last - first - 1, -1, -1)
-    read = min(max(fraction, 0), 6)
-    weights[_PREFIX + 1 : _PREFIX + 1 + read, 6] = 10.0 ** np.arange(5, 5 - read, -1)  # 1e5 µs first
-    return shape, weights, 48 * weights.sum(axis=0)
+    return b"0000-00-00T00:00:00" + (b"." + b"0" * fraction if fraction > 0 else b"") + b"Z"
+
+
+def _digits(chars: npt.NDArray[np.uint8], first: int, last: int) -> Int64s:
+    """The decimal number in columns first..last - 1 of each row of ASCII digits."""
+    # Integer arithmetic a column at a time: no BLAS (a float matmul here went multithreaded, and
+    # worker processes' BLAS threads then fought over the cores), and exact by construction.
+    number = chars[:, first].astype(np.int64) - 48
+    for column in range(first + 1, last):
+        number = number * 10 + chars[:, column] - 48
+    return number
 
 
 def _utc_joined(joined: bytes, length: int) -> Int64s:
     """µs of ASCII texts of one length, joined, shaped `YYYY-MM-DDTHH:MM:SS[.f+]Z`, in numpy; -1
     where a text is not so shaped or not a valid time (those are left to `parse_iso`)."""
-    shape, weights, zeros = _utc_shape(length)
-    ok = np.frombuffer(joined.translate(_CLASSES), f"S{length}") == shape
+    ok = np.frombuffer(joined.translate(_CLASSES), f"S{length}") == _utc_shape(length)
     chars = np.frombuffer(joined, np.uint8).reshape(-1, length)
-    # Each field is a sum of digits times powers of ten: exact in float64 (BLAS), then int64.
-    fields = (chars.astype(np.float64) @ weights - zeros).astype(np.int64)
-    fields[~ok] = 0  # a text not shaped so may hold anything: no table lookup beyond the tables
-    year, month, day, hour, minute, second, micros = fields.T
+    year, month, day, hour, minute, second = (_digits(chars, a, b) for a, b in _FIELDS)
+    read = min(max(length - _PREFIX - 2, 0), 6)  # fraction digits read (µs); `.65Z` is 650000 µs
+    micros = _digits(chars, _PREFIX + 1, _PREFIX + 1 + read) * 10 ** (6 - read) if read else 0
+    year, month = np.where(ok, year, 0), np.where(ok, month, 0)  # no table lookup beyond the tables
     leap = _LEAP[year]
     month_days = _MONTH_DAYS[month] + (leap & (month == 2))  # 0 for a month that is not 1-12
     ok &= (year >= 1) & (day >= 1) & (day <= month_days) & (hour <= 23) & (minute <= 59) & (second <= 59)
