@@ -77,7 +77,7 @@ class SLOStatus(msgspec.Struct, frozen=True):
 
 
 class Release(msgspec.Struct, frozen=True):
-    """A release decision of the budget policy and why: the rule's reason and condition, the SLOs that met it."""
+    """The budget policy's release decision and why: the rule's reason and condition, the SLOs that met it."""
 
     decision: str
     reason: str

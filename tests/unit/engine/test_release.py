@@ -7,8 +7,8 @@ import pytest
 
 from slotail.classify import Observations
 from slotail.config import load_config_text
-from slotail.engine import Engine, ManualClock
 from slotail.config.model import ReleaseCondition
+from slotail.engine import Engine, ManualClock
 from slotail.engine.engine import build_store
 from slotail.engine.release import describe
 from slotail.errors import ConfigError
