@@ -9,9 +9,7 @@ OpenMetrics export, each piped into the real promtool.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from slotail import names
 from slotail.outputs.prometheus import render
+from tests.golden import run_backfill
 from tests.sidecar import (
     AVAILABILITY,
     LATENCY,
@@ -142,23 +141,7 @@ def test_the_openmetrics_export_names_pass_promtool_check_metrics(tmp_path: Path
     lines = [grouped_lines(start_ms + i * 20_000) for i in range(30)]
     log.write_bytes(b"".join(lines))
     out = tmp_path / "history.om"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "slotail",
-            "backfill",
-            "--config",
-            str(config),
-            "--openmetrics",
-            str(out),
-            str(log),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+    run_backfill(config, [log], "--openmetrics", str(out))
     families = last_samples(out.read_text())
     assert {f.name for f in families} >= {names.SLI_EVENTS, names.BURN_RATE, names.ALERT_ACTIVE}
     text = render(families)
