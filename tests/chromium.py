@@ -26,11 +26,11 @@ FLAGS = (
 )
 
 
-def screenshot(url: str, name: str, size: tuple[int, int]) -> Path:
-    """Load `url` at a window of `size` and save what it shows as test-artifacts/`name`.png."""
+def screenshot(url: str, name: str, size: tuple[int, int], folder: Path = ARTIFACTS) -> Path:
+    """Load `url` at a window of `size` and save what it shows as `folder`/`name`.png (test-artifacts/)."""
     chromium = require("chromium", "chromium")
-    ARTIFACTS.mkdir(exist_ok=True)
-    out = ARTIFACTS / f"{name}.png"
+    folder.mkdir(exist_ok=True)
+    out = folder / f"{name}.png"
     out.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="slotail-chromium-") as profile:
         cmd = [chromium, *FLAGS, f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}"]
@@ -50,3 +50,12 @@ def check_not_blank(png: Path, size: tuple[int, int]) -> None:
     pixels = size[0] * size[1]
     assert len(colours) > 50, f"{png} has only {len(colours)} colours"
     assert max(count for count, _ in colours) < 0.9 * pixels, f"{png} is nearly one colour"
+
+
+def share(png: Path, colour: str, box: tuple[int, int, int, int], tolerance: int = 12) -> float:
+    """The share of pixels in `box` (left, top, right, bottom) within `tolerance` of `colour` (#rrggbb)."""
+    want = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    with Image.open(png) as image:
+        pixels = list(image.convert("RGB").crop(box).get_flattened_data())
+    near = sum(all(abs(c - w) <= tolerance for c, w in zip(p, want, strict=True)) for p in pixels)
+    return near / max(len(pixels), 1)

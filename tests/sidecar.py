@@ -9,25 +9,30 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
 from typing import Any
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 POLL_S = 0.1
+NOBODY = 65534
 TIMEOUT_S = 20.0
 HOLD_S = 1.5  # how long converged counters must stay put: more than a checkpoint plus a poll
 
@@ -108,6 +113,29 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise AssertionError(f"condition not met within {timeout:.0f}s\n{describe()}")
         time.sleep(POLL_S)
+
+
+@contextmanager
+def unprivileged_dir() -> Iterator[tuple[Path, tuple[str, ...]]]:
+    """A directory the daemon can work in, and the prefix that runs it without root's read-anything.
+
+    Mode bits do not stop root, so as root the daemon runs as `nobody` (setpriv) in a directory
+    outside pytest's tmp (which is 0700).
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="slotail-perm-"))
+    try:
+        if os.geteuid() != 0:
+            yield tmp, ()
+            return
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv: mode 000 cannot stop a read")
+        tmp.chmod(0o755)
+        (tmp / "state").mkdir()
+        os.chown(tmp / "state", NOBODY, NOBODY)
+        yield tmp, (setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def terminate(proc: subprocess.Popen[bytes] | None) -> None:

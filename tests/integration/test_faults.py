@@ -11,20 +11,17 @@ from __future__ import annotations
 import json
 import os
 import resource
-import shutil
 import signal
 import sqlite3
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.sidecar import LogWriter, Sidecar, Truth, config_text, observed, wait_until
+from tests.sidecar import LogWriter, Sidecar, Truth, config_text, observed, unprivileged_dir, wait_until
 
 pytestmark = pytest.mark.integration
-NOBODY = 65534
 
 
 def records(sidecar: Sidecar) -> list[dict]:
@@ -108,24 +105,8 @@ def test_a_missing_log_directory_keeps_readyz_false_until_it_appears_then_every_
 
 @pytest.fixture
 def unprivileged() -> Iterator[tuple[Path, tuple[str, ...]]]:
-    """A directory the daemon can work in, and the prefix that runs it without root's read-anything.
-
-    Mode bits do not stop root, so as root the daemon runs as `nobody` (setpriv) in a directory
-    outside pytest's tmp (which is 0700).
-    """
-    if os.geteuid() != 0:
-        tmp = Path(tempfile.mkdtemp(prefix="slotail-perm-"))
-        yield tmp, ()
-    else:
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            pytest.skip("running as root without setpriv: mode 000 cannot stop a read")
-        tmp = Path(tempfile.mkdtemp(prefix="slotail-perm-"))
-        tmp.chmod(0o755)
-        (tmp / "state").mkdir()
-        os.chown(tmp / "state", NOBODY, NOBODY)
-        yield tmp, (setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups")
-    shutil.rmtree(tmp, ignore_errors=True)
+    with unprivileged_dir() as found:
+        yield found
 
 
 def test_a_log_file_without_read_permission_is_counted_retried_and_read_once_allowed(unprivileged, daemon):

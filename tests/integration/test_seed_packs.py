@@ -217,7 +217,12 @@ def test_avalo_regions_are_separate_series_and_the_budget_policy_names_the_state
     assert eu["error_budget"]["remaining_ratio"] == pytest.approx(1 - 7 / (0.001 * 10_000))
     assert eu["status"] == "increased-rigor"  # 30% left: between 25% and 50%
     assert us["status"] == "normal-velocity"
-    assert doc["release"] == {"decision": "INCREASED-RIGOR", "reason": "", "slos": ["core-api{region=eu}"]}
+    assert doc["release"] == {
+        "decision": "INCREASED-RIGOR",
+        "reason": "",
+        "rule": "budget ≤ 50%",
+        "slos": ["core-api{region=eu}"],
+    }
 
 
 # ---- seed 003: Enterprise --------------------------------------------------------------------------

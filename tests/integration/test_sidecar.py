@@ -374,7 +374,7 @@ def test_endpoints_answer_and_metrics_carry_every_name_of_the_design_table(sidec
 
     assert labels("slotail_burn_rate", "window") == {"5m", "30m", "1h", "6h", "30d"}
     assert labels("slotail_alert_active", "alert") == {"page-fast", "page-slow"}
-    assert labels("slotail_latency_quantile_seconds", "quantile") == {"0.5", "0.95", "0.99"}
+    assert labels("slotail_latency_quantile_seconds", "percentile") == {"50", "95", "99"}
     assert labels("slotail_objective_ratio", "slo") == {"availability", "latency"}
     status, page = sidecar.get("/")
     assert status == 200 and b"availability" in page

@@ -36,13 +36,15 @@ def _name(raw: object) -> str:
 Name = Annotated[str, BeforeValidator(_name)]
 FIELD_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 RESERVED_LABELS = frozenset(
-    {"slo", "outcome", "window", "alert", "severity", "quantile", "le", "job", "instance", "source", "result"}
+    {"slo", "outcome", "window", "alert", "severity", "percentile", "quantile", "le", "job", "instance"}
+    | {"source", "result"}
 )
+CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # promtool lints camelCase label names
 
 
 def label_name(path: str) -> str:
-    """A group field's Prometheus label name: `user.region` -> `user_region`."""
-    return path.replace(".", "_")
+    """A group field's Prometheus label name in snake_case: `user.region`, `userRegion` -> `user_region`."""
+    return CAMEL_HUMP.sub("_", path.replace(".", "_")).lower()
 
 
 DEFAULT_PERIOD_S = 30 * 86400

@@ -13,6 +13,7 @@ import msgspec
 
 from slotail.config.model import ReleaseCondition, ReleaseRule
 from slotail.engine.snapshot import Budget, Release
+from slotail.timeutil import format_duration
 
 DEFAULT_RULES = (
     ReleaseRule(
@@ -57,6 +58,18 @@ def _holds(condition: ReleaseCondition, slo: SLOFacts) -> bool:
     return all(checks)
 
 
+def describe(condition: ReleaseCondition) -> str:
+    """The condition in words: `budget ≤ 20 min and burn ≥ 1x over 1d`."""
+    window = format_duration(condition.window) if condition.window is not None else ""
+    parts = (
+        (condition.budget_minutes_at_most, "budget ≤ {:g} min"),
+        (condition.budget_percent_at_most, "budget ≤ {:g}%"),
+        (condition.burn_rate_at_least, "burn ≥ {:g}x over " + window),
+        (condition.sli_below, "SLI < {:g}% over " + window),
+    )
+    return " and ".join(text.format(value) for value, text in parts if value is not None)
+
+
 def decide(rules: tuple[ReleaseRule, ...], slos: list[SLOFacts]) -> Release:
     """The first rule that holds (its `when` for any chosen SLO, or no `when`)."""
     for rule in rules:
@@ -65,5 +78,5 @@ def decide(rules: tuple[ReleaseRule, ...], slos: list[SLOFacts]) -> Release:
         chosen = [s for s in slos if rule.when.slos is None or s.name in rule.when.slos]
         met = tuple(s.title or s.name for s in chosen if _holds(rule.when, s))
         if met:
-            return Release(rule.decision, rule.reason, met)
+            return Release(rule.decision, rule.reason, met, describe(rule.when))
     return Release("NORMAL", "", ())  # unreachable for a validated config: its last rule has no `when`

@@ -77,11 +77,12 @@ class SLOStatus(msgspec.Struct, frozen=True):
 
 
 class Release(msgspec.Struct, frozen=True):
-    """A release decision of the budget policy and why: the rule's reason, the SLOs that met it."""
+    """The budget policy's release decision and why: the rule's reason and condition, the SLOs that met it."""
 
     decision: str
     reason: str
     slos: tuple[str, ...]
+    rule: str = ""  # the deciding rule's condition in words (empty for the last rule, which has none)
 
 
 class Snapshot(msgspec.Struct, frozen=True):

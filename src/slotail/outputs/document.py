@@ -92,7 +92,12 @@ def document(
     }
     if snapshot.release is not None:
         release = snapshot.release
-        doc["release"] = {"decision": release.decision, "reason": release.reason, "slos": list(release.slos)}
+        doc["release"] = {
+            "decision": release.decision,
+            "reason": release.reason,
+            "rule": release.rule,
+            "slos": list(release.slos),
+        }
     if diagnostics is not None:
         doc["diagnostics"] = diagnostics
     return doc

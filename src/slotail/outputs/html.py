@@ -7,6 +7,7 @@ phone (375 px) and a grid of cards on wider screens.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from html import escape
 
@@ -25,6 +26,15 @@ background:#f3f4f6}
 header{background:#111827;color:#f9fafb;padding:12px 16px}
 header h1{font-size:18px;margin:0}
 header p{margin:2px 0 0;color:#d1d5db;font-size:13px}
+header.red{background:#b91c1c;color:#fff}
+header.red p{color:#fee2e2}
+.alarms{list-style:none;margin:6px 0 0;padding:0;display:flex;flex-direction:column;gap:4px}
+.alarms li{border-radius:6px;padding:3px 8px;font-size:13px;font-weight:600;background:#374151;color:#f9fafb}
+.alarms li.red{background:#fff;color:#991b1b}.alarms li.amber{background:#fef3c7;color:#92400e}
+.firing{border-radius:6px;padding:6px 10px;margin:2px 0 8px;font-size:13px;font-weight:600}
+.firing.red{background:#dc2626;color:#fff}
+.card.red{border:2px solid #dc2626;background:#fff;color:inherit}
+.card.amber{border:2px solid #f59e0b;background:#fff;color:inherit}
 main{padding:12px;max-width:1280px;margin:0 auto}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:12px}
 .card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:12px 14px;min-width:0}
@@ -57,20 +67,106 @@ svg text{font-size:14px;fill:#4b5563}
 footer{padding:12px 16px;color:#6b7280;font-size:13px}
 @media (max-width:480px){main{padding:8px}table{font-size:12px}td,th{padding:3px 4px}.opt{display:none}}
 """
+SEVERITY_RAG = {"page": "red", "critical": "red"}  # pages are red; a ticket (any other severity) amber
+REPORT_AGO = "before evaluation"  # the report's "now" is the evaluation time, not the reader's
+HEADER_ALARMS = 6  # firing alerts listed in the page header; the cards show every one
 BURN_RAG = ((1.0, "green"), (2.0, "amber"))  # seed 000 PART 5: ≤ 1x on track, ≤ 2x warn, above: critical
 DECISION_RAG = {"NORMAL": "green", "CAUTIOUS": "amber", "FREEZE": "red"}
 
 
-def page(title: str, heading: str, subtitle: str, body: str, refresh_s: int | None = None) -> str:
-    """A whole HTML document."""
+def page(
+    title: str,
+    heading: str,
+    subtitle: str,
+    body: str,
+    refresh_s: int | None = None,
+    alarms: str = "",
+    header_css: str = "",
+) -> str:
+    """A whole HTML document; `alarms` (markup from `header_alarms`) go in the header."""
     refresh = f'<meta http-equiv="refresh" content="{refresh_s}">' if refresh_s else ""
+    tone = f' class="{header_css}"' if header_css else ""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1">{refresh}'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-        f"<header><h1>{escape(heading)}</h1><p>{escape(subtitle)}</p></header>"
+        f"<header{tone}><h1>{escape(heading)}</h1><p>{escape(subtitle)}</p>{alarms}</header>"
         f"<main>{body}</main></body></html>\n"
     )
+
+
+def stamp(ts_us: int) -> str:
+    """`2026-02-19 14:37:00 UTC`."""
+    return iso_utc(ts_us)[:19].replace("T", " ") + " UTC"
+
+
+def elapsed(seconds: int) -> str:
+    """`1380` -> `23 min`, `7500` -> `2 h 5 min`, `180000` -> `2 d 2 h` (rounded down)."""
+    minutes = seconds // 60
+    if minutes < 1:
+        return "< 1 min"
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if days >= 2 else f"{days * 24 + hours} h {minutes} min"
+
+
+def tone(alert: AlertState) -> str:
+    """How loud a firing alert is shown: red for a page, amber for a ticket."""
+    return SEVERITY_RAG.get(alert.severity, "amber")
+
+
+def firing(slo: SLOStatus) -> list[AlertState]:
+    """The SLO's active alerts, pages first."""
+    return sorted((a for a in slo.alerts if a.active), key=lambda a: tone(a) != "red")
+
+
+def since(alert: AlertState, at_us: int, ago: str) -> str:
+    """`since 2026-02-19 14:37:00 UTC (23 min ago)`: the start of the alert's open interval."""
+    last = alert.intervals[-1] if alert.intervals else None
+    if last is None or last.end_us is not None:
+        return "since a time not kept"
+    return f"since {stamp(last.start_us)} ({elapsed((at_us - last.start_us) // 1_000_000)} {ago})"
+
+
+def _alarm(alert: AlertState, at_us: int, ago: str) -> str:
+    return f"{alert.severity.upper()} {alert.name} ({condition(alert)}) {since(alert, at_us, ago)}"
+
+
+def firing_strips(slo: SLOStatus, at_us: int, ago: str) -> str:
+    """A strip per firing alert of the SLO, for the top of its card."""
+    return "".join(
+        f'<div class="firing {tone(a)}">{escape(_alarm(a, at_us, ago))}</div>' for a in firing(slo)
+    )
+
+
+def loudest(slos: Sequence[SLOStatus]) -> str:
+    """`red` while one of the SLOs pages, `amber` while only tickets fire, else empty."""
+    tones = {tone(a) for slo in slos for a in slo.alerts if a.active}
+    return "red" if "red" in tones else "amber" if tones else ""
+
+
+def alarms_summary(snapshot: Snapshot) -> str:
+    """`firing: 1 page, 1 ticket` (pages first), or `no alert firing`."""
+    active = sorted((a for s in snapshot.slos for a in firing(s)), key=lambda a: tone(a) != "red")
+    counts = Counter(a.severity for a in active)
+    if not counts:
+        return "no alert firing"
+    return "firing: " + ", ".join(f"{n} {severity}" for severity, n in counts.items())
+
+
+def header_alarms(snapshot: Snapshot, ago: str, keep: int = HEADER_ALARMS) -> str:
+    """The firing alerts for the page header, pages first then oldest first; the first `keep` of them."""
+    active = [(slo, a) for slo in snapshot.slos for a in firing(slo)]
+    active.sort(key=lambda f: (tone(f[1]) != "red", f[1].intervals[-1].start_us if f[1].intervals else 0))
+    items = [
+        f'<li class="{tone(a)}">{escape(slo.title)}: {escape(_alarm(a, snapshot.at_us, ago))}</li>'
+        for slo, a in active[:keep]
+    ]
+    if len(active) > keep:
+        items.append(f"<li>and {len(active) - keep} more (on the cards below)</li>")
+    return f'<ul class="alarms">{"".join(items)}</ul>' if items else ""
 
 
 def burn_class(value: float | None) -> str:
@@ -136,7 +232,7 @@ def alert_table(slo: SLOStatus) -> str:
     """Each alert's rule and state."""
     rows = []
     for a in slo.alerts:
-        state = pill("FIRING", "red") if a.active else pill("ok", "green")
+        state = pill("FIRING", tone(a)) if a.active else pill("ok", "green")
         rows.append(
             f"<tr><td>{escape(a.name)}</td><td>{escape(a.severity)}</td>"
             f"<td>{escape(condition(a))}</td><td>{state}</td>"
@@ -154,10 +250,14 @@ def release_banner(release: Release | None) -> str:
     """The budget policy's release decision, why, and the SLOs that led to it."""
     if release is None:
         return ""
-    why = f" — {release.reason}" if release.reason else ""
-    met = f" ({', '.join(release.slos)})" if release.slos else ""
+    parts = [release.decision, release.reason, f"rule: {release.rule}" if release.rule else ""]
+    if release.slos:
+        shown = release.slos[:HEADER_ALARMS]
+        more = f" and {len(release.slos) - len(shown)} more" if len(release.slos) > len(shown) else ""
+        parts.append(f"met by {', '.join(shown)}{more}")
     css = DECISION_RAG.get(release.decision, "")
-    return f'<div class="decision {css}">Release process: {escape(release.decision + why + met)}</div>'
+    text = " — ".join(p for p in parts if p)
+    return f'<div class="decision {css}">Release process: {escape(text)}</div>'
 
 
 # ---- the backfill report -------------------------------------------------------------------------
@@ -230,11 +330,13 @@ def _charts(slo: SLOStatus, history: SLOHistory) -> str:
     )
 
 
-def _slo_section(slo: SLOStatus, history: SLOHistory | None) -> str:
+def _slo_section(slo: SLOStatus, history: SLOHistory | None, at_us: int) -> str:
     charts = _charts(slo, history) if history is not None and len(history.times_us) else ""
+    css = f"card wide {loudest([slo])}".rstrip()
     return (
-        f'<section class="card wide" id="slo-{escape(slo.title)}"><h2>{escape(slo.title)} {status_pill(slo)}'
-        f'</h2><div class="charts"><div>{headline(slo)}{budget_bar(slo)}<h3>Burn rates</h3>{burn_chips(slo)}'
+        f'<section class="{css}" id="slo-{escape(slo.title)}"><h2>{escape(slo.title)} {status_pill(slo)}'
+        f"</h2>{firing_strips(slo, at_us, REPORT_AGO)}"
+        f'<div class="charts"><div>{headline(slo)}{budget_bar(slo)}<h3>Burn rates</h3>{burn_chips(slo)}'
         f"</div><div><h3>Alerts</h3>{alert_table(slo)}</div></div>{charts}</section>"
     )
 
@@ -268,9 +370,12 @@ def render_html(
         f"{since}evaluated at {iso_utc(snapshot.at_us)} · {lines.read} lines read, {lines.parsed} parsed, "
         f"{lines.invalid_total} invalid, {lines.unmatched} unmatched"
     )
-    sections: Sequence[str] = [_slo_section(s, history.get(s.title)) for s in snapshot.slos]
+    sections: Sequence[str] = [_slo_section(s, history.get(s.title), snapshot.at_us) for s in snapshot.slos]
     body = (
         f"{release_banner(snapshot.release)}<div class='grid'>{_summary(snapshot, recent)}{_fired(snapshot)}"
         f"{''.join(sections)}</div>"
     )
-    return page("slotail SLO report", "slotail SLO report", subtitle, body)
+    alarms = header_alarms(snapshot, REPORT_AGO)
+    subtitle += f" · at that time {alarms_summary(snapshot)}"
+    css = "red" if loudest(snapshot.slos) == "red" else ""
+    return page("slotail SLO report", "slotail SLO report", subtitle, body, alarms=alarms, header_css=css)

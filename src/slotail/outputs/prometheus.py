@@ -94,9 +94,9 @@ def slo_metrics(snapshot: Snapshot) -> Iterator[Metric]:
     )
     yield _gauge_family(
         n.LATENCY_QUANTILE,
-        "Latency at a quantile over the window (HDR, 3 significant digits).",
+        "Latency at a percentile over the window (HDR, 3 significant digits).",
         (
-            (k | {n.WINDOW: w, n.QUANTILE: f"{float(p[1:]) / 100:g}"}, v / 1e3 if v is not None else None)
+            (k | {n.WINDOW: w, n.PERCENTILE: p[1:]}, v / 1e3 if v is not None else None)
             for k, s in slos
             for w, ps in (s.percentiles_ms or {}).items()
             for p, v in ps.items()

@@ -8,17 +8,21 @@ from html import escape
 from slotail.engine.snapshot import SLOStatus, Snapshot
 from slotail.outputs.charts import seconds_label, sparkline
 from slotail.outputs.html import (
+    alarms_summary,
     alert_table,
     budget_bar,
     burn_chips,
+    firing_strips,
+    header_alarms,
     headline,
+    loudest,
     page,
     release_banner,
+    stamp,
     status_pill,
 )
 from slotail.outputs.lookback import SLOLookback
 from slotail.outputs.text import burn, overall, percent
-from slotail.timeutil import iso_utc
 
 REFRESH_S = 60  # seed 000 PART 5: "refresh every 60 seconds"
 LINKS = '<footer><a href="/metrics">/metrics</a> · <a href="/api/v1/slos">/api/v1/slos</a></footer>'
@@ -43,9 +47,11 @@ def _day(slo: SLOStatus, recent: SLOLookback | None) -> str:
     )
 
 
-def _card(slo: SLOStatus, recent: SLOLookback | None) -> str:
+def _card(slo: SLOStatus, recent: SLOLookback | None, at_us: int) -> str:
+    css = f"card {loudest([slo])}".rstrip()
     return (
-        f'<section class="card"><h2>{escape(slo.title)} {status_pill(slo)}</h2>{headline(slo)}'
+        f'<section class="{css}"><h2>{escape(slo.title)} {status_pill(slo)}</h2>'
+        f"{firing_strips(slo, at_us, 'ago')}{headline(slo)}"
         f"{budget_bar(slo)}<h3>Burn rates</h3>{burn_chips(slo)}{_day(slo, recent)}"
         f"<h3>Alerts</h3>{alert_table(slo)}</section>"
     )
@@ -57,8 +63,10 @@ def status_page(
     """Every SLO's SLI, budget, burn rates, alerts and last 24 h; a page that reloads every `refresh_s`."""
     if snapshot is None:
         return page("slotail", "slotail", "starting…", "<p>Loading state; this page refreshes.</p>", 2)
-    cards = "".join(_card(s, recent.get(s.title)) for s in snapshot.slos)
-    updated = iso_utc(snapshot.at_us)[:19].replace("T", " ")
-    subtitle = f"last updated {updated} UTC · {overall(snapshot.slos)}"
+    cards = "".join(_card(s, recent.get(s.title), snapshot.at_us) for s in snapshot.slos)
+    budgets = overall(snapshot.slos)
+    subtitle = f"last updated {stamp(snapshot.at_us)} · {alarms_summary(snapshot)} · budgets: {budgets}"
     body = f"{release_banner(snapshot.release)}<div class='grid'>{cards}</div>{LINKS}"
-    return page("slotail SLO status", "SLO status", subtitle, body, refresh_s)
+    alarms = header_alarms(snapshot, "ago")
+    css = "red" if loudest(snapshot.slos) == "red" else ""
+    return page("slotail SLO status", "SLO status", subtitle, body, refresh_s, alarms, css)

@@ -162,7 +162,8 @@ def release_markdown(
     """The release-freeze section: the budget policy's decision, why, and what each SLO stands at."""
     met = f" ({', '.join(map(cell, release.slos))})" if release.slos else ""
     reason = f" — {cell(release.reason)}" if release.reason else ""
-    out = ["### Release freeze", "", f"**Decision: {cell(release.decision)}**{reason}{met}.", ""]
+    rule = f"; rule: {cell(release.rule)}" if release.rule else ""
+    out = ["### Release freeze", "", f"**Decision: {cell(release.decision)}**{reason}{met}{rule}.", ""]
     out += ["| SLO | Budget remaining | Burn, last 24 h | Decides |", "|---|---|---|---|"]
     for slo in slos:
         day = recent[slo.title].day_burn() if slo.title in recent else None

@@ -306,18 +306,18 @@ def test_the_error_text_lists_every_issue_under_the_file_name() -> None:
 
 
 def test_group_by_and_max_series_load_with_labels_named_from_the_paths() -> None:
-    """Dotted paths become label names with `_`; max_series defaults to 1000 and is per SLO."""
+    """Dotted paths and camelCase become snake_case label names; max_series defaults to 1000, per SLO."""
     config = load(
         """\
         slos:
-          - {name: a, objective: 99, group_by: [region, user.tier], sli: {good: {e: 1}, bad: {e: 2}}}
+          - {name: a, objective: 99, group_by: [region, user.tier, userId], sli: {good: {e: 1}, bad: {e: 2}}}
           - {name: b, objective: 99, max_series: 5, sli: {good: {e: 1}, bad: {e: 2}}}
         """
     )
     a, b = config.slos
     assert (a.group_by, a.group_labels, a.max_series) == (
-        ["region", "user.tier"],
-        ("region", "user_tier"),
+        ["region", "user.tier", "userId"],
+        ("region", "user_tier", "user_id"),
         1000,
     )
     assert (b.group_by, b.max_series) == ([], 5)
@@ -329,6 +329,8 @@ def test_group_by_and_max_series_load_with_labels_named_from_the_paths() -> None
         ("max_series: 0", "max_series", "greater than or equal to 1"),
         ("group_by: [window]", "group_by", "which slotail's metrics use"),
         ("group_by: [a.b, a_b]", "group_by", "distinct"),
+        ("group_by: [userId, user_id]", "group_by", "distinct"),
+        ("group_by: [Percentile]", "group_by", "which slotail's metrics use"),
         ('group_by: ["bad-name"]', "group_by", "dotted field paths"),
     ],
 )

@@ -7,8 +7,10 @@ import pytest
 
 from slotail.classify import Observations
 from slotail.config import load_config_text
+from slotail.config.model import ReleaseCondition
 from slotail.engine import Engine, ManualClock
 from slotail.engine.engine import build_store
+from slotail.engine.release import describe
 from slotail.errors import ConfigError
 
 US = 1_000_000
@@ -101,6 +103,27 @@ def test_the_first_release_rule_that_holds_decides(api_bad, jobs_bad, decision, 
     release = snapshot(api_bad, jobs_bad).release
     assert release is not None
     assert (release.decision, release.slos) == (decision, slos)
+
+
+@pytest.mark.parametrize(
+    ("api_bad", "jobs_bad", "rule"),
+    [
+        (0, 3, "burn ≥ 2x over 1h"),
+        (6, 0, "budget ≤ 7.2 min"),
+        (0, 0, ""),  # the last rule, with no condition
+    ],
+)
+def test_a_release_decision_names_the_condition_of_the_rule_that_took_it(api_bad, jobs_bad, rule):
+    """A rule without `reason` still says why: its condition, in words."""
+    release = snapshot(api_bad, jobs_bad).release
+    assert release is not None and release.rule == rule
+
+
+def test_release_conditions_in_words():
+    when = ReleaseCondition(budget_minutes_at_most=20, burn_rate_at_least=1.0, window="1d")
+    assert describe(when) == "budget ≤ 20 min and burn ≥ 1x over 1d"
+    assert describe(ReleaseCondition(budget_percent_at_most=25)) == "budget ≤ 25%"
+    assert describe(ReleaseCondition(sli_below=99.5, window="6h")) == "SLI < 99.5% over 6h"
 
 
 def test_release_rules_need_a_final_default_and_known_slo_names():
