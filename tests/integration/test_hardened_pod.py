@@ -1,0 +1,116 @@
+"""What a hardened pod does to `slotail run` (issue 18, section 4), each against a real daemon.
+
+A read-only root filesystem with no state volume, clients that send garbage or
+hold connections open, a config reload that removes an SLO, and kill -9 in a
+loop: the daemon says what is wrong in one line, keeps its log JSON, keeps
+serving, and its counters never go backwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.sidecar import config_text, free_port
+
+pytestmark = pytest.mark.integration
+NOBODY = 65534
+
+
+# ---- a state directory that cannot be written --------------------------------------------------
+
+
+def _run_command(config: Path, state_dir: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "slotail",
+        "--log-format",
+        "json",
+        "run",
+        "--config",
+        str(config),
+        "--state-dir",
+        str(state_dir),
+        "--listen",
+        f"127.0.0.1:{free_port()}",
+    ]
+
+
+def _under_a_file(tmp: Path) -> tuple[Path, tuple[str, ...]]:
+    """A state directory that cannot be created: its parent is a file (ENOTDIR, root or not)."""
+    (tmp / "a-file").write_text("")
+    return tmp / "a-file" / "state", ()
+
+
+def _read_only_mode(tmp: Path) -> tuple[Path, tuple[str, ...]]:
+    """A mode-0555 state directory (EACCES); as root, the daemon runs as `nobody`, whom modes stop."""
+    state = tmp / "state"
+    state.mkdir(mode=0o555)
+    state.chmod(0o555)
+    if os.geteuid() != 0:
+        return state, ()
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: mode 0555 cannot stop root")
+    return state, ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups")
+
+
+def _read_only_mount(tmp: Path) -> tuple[Path, tuple[str, ...]]:
+    """A state directory on a read-only filesystem (EROFS), as in a `readOnlyRootFilesystem` pod: a
+    read-only tmpfs mounted over it in a private mount namespace (unshare, where it is permitted)."""
+    state = tmp / "state"
+    state.mkdir()
+    mount = f'mount -t tmpfs -o ro tmpfs {state} && exec "$@"'
+    prefix = ("unshare", "--mount", "--map-root-user", "sh", "-c", mount, "sh")
+    if os.geteuid() == 0:
+        prefix = ("unshare", "--mount", "sh", "-c", mount, "sh")
+    probe = subprocess.run([*prefix, "touch", str(state / "probe")], capture_output=True, timeout=10)
+    if b"Read-only file system" not in probe.stderr:
+        pytest.skip(f"cannot mount a read-only tmpfs here: {probe.stderr.decode().strip()}")
+    return state, prefix
+
+
+@pytest.fixture
+def outside_tmp() -> Iterator[Path]:
+    """A directory `nobody` can reach (pytest's tmp is 0700)."""
+    tmp = Path(tempfile.mkdtemp(prefix="slotail-ro-"))
+    tmp.chmod(0o755)
+    yield tmp
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (_under_a_file, "not a directory"),
+        (_read_only_mode, "permission denied"),
+        (_read_only_mount, "read-only file system"),
+    ],
+    ids=["under-a-file", "mode-0555", "read-only-mount"],
+)
+def test_a_state_directory_that_cannot_be_written_stops_start_up_with_one_line_and_exit_2(
+    outside_tmp, make, why
+):
+    """A state directory that cannot be created or written stops `slotail run` with exit 2 and one line
+    on stderr naming the directory, why, and what to do (mount a volume there or pass --state-dir)."""
+    logs = outside_tmp / "logs"
+    logs.mkdir(mode=0o755)
+    config = outside_tmp / "slotail.yaml"
+    config.write_text(config_text(logs))
+    state, prefix = make(outside_tmp)
+
+    proc = subprocess.run([*prefix, *_run_command(config, state)], capture_output=True, timeout=30)
+
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 2, stderr
+    assert len(stderr.splitlines()) == 1, stderr
+    line = stderr.lower()
+    assert str(state) in stderr and why in line, stderr
+    assert "mount a writable volume" in line and "--state-dir" in line, stderr
