@@ -44,7 +44,7 @@ from slotail.engine.snapshot import Snapshot
 from slotail.errors import SlotailError
 from slotail.ledger import EVERYTHING, Entry, Ledger
 from slotail.outputs.alertmanager import AlertmanagerPusher
-from slotail.outputs.http import Endpoints, make_app
+from slotail.outputs.http import Endpoints, make_app, quiet_bad_requests
 from slotail.outputs.lookback import SLOLookback, lookback
 from slotail.outputs.prometheus import MetricsBody, View
 from slotail.outputs.webconfig import BasicAuth, load_web_config, ssl_context
@@ -327,6 +327,7 @@ class Daemon:
             recent=lambda: self.published.recent,
         )
         middlewares = [self.auth.middleware()] if self.auth is not None else []
+        quiet_bad_requests()
         runner = web.AppRunner(make_app(endpoints, middlewares), access_log=None)
         await runner.setup()
         try:

@@ -8,17 +8,23 @@ serving, and its counters never go backwards.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
+import signal
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.sidecar import config_text, free_port
+from tests.sidecar import LogWriter, Sidecar, Truth, config_text, free_port
 
 pytestmark = pytest.mark.integration
 NOBODY = 65534
@@ -114,3 +120,89 @@ def test_a_state_directory_that_cannot_be_written_stops_start_up_with_one_line_a
     line = stderr.lower()
     assert str(state) in stderr and why in line, stderr
     assert "mount a writable volume" in line and "--state-dir" in line, stderr
+
+
+# ---- the daemon's own log under bad requests ------------------------------------------------------
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Path:
+    path = tmp_path / "logs"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def sidecar(tmp_path: Path, logs: Path) -> Iterator[Sidecar]:
+    config = tmp_path / "slotail.yaml"
+    config.write_text(config_text(logs))
+    daemon = Sidecar(tmp_path, config)
+    yield daemon
+    daemon.close()
+
+
+def _exchange(port: int, data: bytes) -> None:
+    """Send `data` on a new connection and read until the server answers or closes (errors ignored)."""
+    # The server may answer 400 and close while the rest is still being sent.
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock, contextlib.suppress(OSError):
+        sock.sendall(data)
+        sock.recv(4096)
+
+
+def _tls_hello(port: int) -> None:
+    """A TLS client hello to a plain HTTP port."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock, contextlib.suppress(OSError):
+        context.wrap_socket(sock).close()
+
+
+BAD_REQUESTS: dict[str, Callable[[int], None]] = {
+    "1 MiB header": lambda port: _exchange(
+        port, b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (1 << 20) + b"\r\n\r\n"
+    ),
+    "garbage bytes": lambda port: _exchange(port, bytes(range(256)) * 16),
+    "TLS hello": _tls_hello,
+    "request line over the limit": lambda port: _exchange(
+        port, b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\n\r\n"
+    ),
+    "bad header line": lambda port: _exchange(port, b"GET / HTTP/1.1\r\nno colon here\r\n\r\n"),
+}
+
+
+def json_records(path: Path) -> list[dict]:
+    """Every line of a daemon's stderr, each of which must be one JSON object."""
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            raise AssertionError(f"not a JSON log line: {line!r}\n{path.read_text()[:4000]}") from None
+    return records
+
+
+def test_bad_requests_leave_every_stderr_line_json_with_at_most_one_warning_per_10_seconds(sidecar, logs):
+    """Malformed requests (a 1 MiB header, garbage, a TLS hello, an over-long request line) get 400s; the
+    daemon keeps serving, every stderr line parses as JSON, and they make one rate-limited warning line
+    (at most one per 10 s, counting the ones it suppressed), never a traceback."""
+    truth = Truth()
+    writer = LogWriter(logs / "api.log")
+    try:
+        writer.write(truth.batch(10))
+        sidecar.start()
+        started = time.monotonic()
+        for _ in range(5):
+            for send in BAD_REQUESTS.values():
+                send(sidecar.port)
+        sidecar.converge(truth, hold=0)  # still serving, and counting
+        elapsed = time.monotonic() - started
+        assert sidecar.stop(signal.SIGTERM) == 0
+    finally:
+        writer.close()
+
+    records = json_records(sidecar.stderr_path)
+    warnings = [r for r in records if r["msg"] == "bad HTTP request"]
+    assert 1 <= len(warnings) <= 1 + elapsed // 10, records
+    assert all(r["level"] == "warning" and "exc" not in r for r in warnings), warnings
+    assert all(isinstance(r.get("suppressed"), int) for r in warnings), warnings
+    assert not [r for r in records if r["level"] in ("error", "critical")], records
