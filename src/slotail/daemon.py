@@ -130,16 +130,23 @@ class Runtime:
         """Every series' key, in series order (grouped SLOs add series as their tuples appear)."""
         return series_keys(self.slo_keys, self.registry)
 
+    def unchanged(self, saved_keys: list[str]) -> list[str]:
+        """Names of the SLOs whose definition is the same as in `saved_keys` (series keys of a checkpoint
+        or of the runtime a reload replaces)."""
+        saved = {key.split("/", 1)[0] for key in saved_keys}  # SLO keys hold no "/": names nor hex do
+        return [slo.name for slo, key in zip(self.config.slos, self.slo_keys, strict=True) if key in saved]
+
     def restore_groups(self, groups: list[dict[str, Any]], saved_keys: list[str]) -> None:
         """Register the saved group tuples of SLOs whose definition is unchanged, in their old order."""
-        saved = {key.split("/", 1)[0] for key in saved_keys}  # SLO keys hold no "/": names nor hex do
-        same = [slo.name for slo, key in zip(self.config.slos, self.slo_keys, strict=True) if key in saved]
-        self.registry.restore(groups, same)
+        self.registry.restore(groups, self.unchanged(saved_keys))
         self.store.reserve(len(self.registry))
         self.engine.sync()
 
-    def declare(self, totals: Totals) -> None:
-        """Counters at 0 from the start: events of ungrouped SLOs (a group's appear with it), overflow."""
+    def declare(self, totals: Totals, saved_keys: list[str]) -> None:
+        """The SLO counters of this config: those of SLOs whose definition is as in `saved_keys` go on,
+        the others' (removed, or counting something else now) go; the SLOs that are new, or start over,
+        start at 0: events of ungrouped SLOs (a group's appear with it), overflow."""
+        totals.keep_slos(set(self.unchanged(saved_keys)))
         slos = self.config.slos
         totals.declare([slo.name for slo in slos if not slo.group_by])
         for slo in slos:
@@ -231,7 +238,7 @@ class Daemon:
             self.ledger = Ledger.from_json(checkpoint.extra.get("ledger", []))
             resume = checkpoint.positions
             logger.info("restored checkpoint", extra={"series": kept, "files": len(resume)})
-        self.runtime.declare(self.totals)
+        self.runtime.declare(self.totals, checkpoint.meta.get("keys", []) if checkpoint is not None else [])
         self.tailer = self._tailer(resume)
         globs = [*self.options.backfill, *(g for s in self.runtime.config.sources for g in s.backfill)]
         if globs:
@@ -566,18 +573,17 @@ class Daemon:
         except SlotailError as exc:
             logger.error("reload failed; keeping the running config", extra={"error": str(exc)})
             return
-        fresh = Runtime(config, self.clock)
-        kept = fresh.adopt(self.runtime)
+        old, fresh = self.runtime, Runtime(config, self.clock)
+        kept = fresh.adopt(old)
+        self.runtime = fresh
         assert self.tailer is not None
-        if config.sources != self.runtime.config.sources:
+        if config.sources != old.config.sources:
             positions = self.tailer.positions()
             self.tailer.close()
-            self.runtime = fresh
             self.tailer = self._tailer(positions)
-        if config.alertmanager != self.runtime.config.alertmanager:
+        if config.alertmanager != old.config.alertmanager:
             self.pusher = self._pusher(config)
-        self.runtime = fresh
-        fresh.declare(self.totals)
+        fresh.declare(self.totals, old.keys)
         self._dirty = self._full_checkpoint = True
         logger.info("reloaded config", extra={"slos": len(config.slos), "kept_state": kept})
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sidecar import LogWriter, Sidecar, Truth, config_text, free_port
+from tests.sidecar import AVAILABILITY, LogWriter, Sidecar, Truth, config_text, free_port, wait_until
 
 pytestmark = pytest.mark.integration
 NOBODY = 65534
@@ -206,3 +206,39 @@ def test_bad_requests_leave_every_stderr_line_json_with_at_most_one_warning_per_
     assert all(r["level"] == "warning" and "exc" not in r for r in warnings), warnings
     assert all(isinstance(r.get("suppressed"), int) for r in warnings), warnings
     assert not [r for r in records if r["level"] in ("error", "critical")], records
+
+
+# ---- an SLO removed from the config ---------------------------------------------------------------
+
+
+def slo_samples(sidecar: Sidecar, slo: str) -> list[str]:
+    """Every /metrics sample of the SLO `slo`, in any family."""
+    return sorted(f"{name}{dict(labels)}" for name, labels in sidecar.metrics() if ("slo", slo) in labels)
+
+
+def test_an_slo_removed_by_sighup_or_a_restart_leaves_metrics_entirely(sidecar, logs):
+    """Reloading (SIGHUP) a config without one of its two SLOs removes every sample of that SLO from
+    /metrics, counters included; the kept SLO counts on; a restart with that config shows no trace of it."""
+    truth = Truth()
+    writer = LogWriter(logs / "api.log")
+    try:
+        writer.write(truth.batch(12))
+        sidecar.start().wait_counted(truth)
+        assert slo_samples(sidecar, "latency"), sidecar.diagnostics()
+
+        sidecar.config.write_text(config_text(logs, AVAILABILITY))
+        sidecar.send(signal.SIGHUP)
+        truth.slos = ("availability",)
+        wait_until(
+            lambda: not slo_samples(sidecar, "latency"), describe=lambda: str(slo_samples(sidecar, "latency"))
+        )
+        writer.write(truth.batch(5))
+        sidecar.converge(truth)
+        assert not slo_samples(sidecar, "latency")
+
+        assert sidecar.stop(signal.SIGTERM) == 0
+        sidecar.start().converge(truth, hold=0)
+        sidecar.document()  # a tick has published the snapshot's gauges
+        assert not slo_samples(sidecar, "latency"), sidecar.diagnostics()
+    finally:
+        writer.close()

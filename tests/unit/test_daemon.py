@@ -15,7 +15,7 @@ from slotail.daemon import Daemon, Options, _loopback
 from slotail.engine import ManualClock
 from slotail.outputs.prometheus import MetricsBody, View, registry_for
 from slotail.timeutil import US
-from tests.sidecar import config_text
+from tests.sidecar import AVAILABILITY, config_text
 
 T0_S = 1_790_000_000  # 2026-09-21
 HOUR_S = 3600
@@ -161,3 +161,27 @@ def test_the_metrics_body_is_the_collectors_text_byte_for_byte(running) -> None:
 def test_only_loopback_addresses_count_as_private(host: str, loopback: bool) -> None:
     """Listening anywhere else without TLS and basic auth is warned about at start."""
     assert _loopback(host) is loopback
+
+
+def test_a_reload_drops_removed_slos_counters_and_takes_new_sources_and_alertmanager_together(
+    running, tmp_path: Path
+) -> None:
+    """SIGHUP with one SLO left, another log folder and an alertmanager: the removed SLO's counters go
+    (the kept one's stay), and both the new sources and the new alertmanager take effect."""
+    daemon, _clock, log = running
+    log.write(T0_S, 10)
+    daemon._poll()
+    assert daemon.totals.events["latency", "good"] == 10
+    other = tmp_path / "other-logs"
+    other.mkdir()
+    Log(other / "api.log").write(T0_S, 3)
+    daemon.options.config_path.write_text(
+        config_text(other, AVAILABILITY) + "alertmanager: {url: 'http://127.0.0.1:9'}\n"
+    )
+
+    daemon._reload()
+    daemon._poll()
+
+    assert {key[0] for key in daemon.totals.events} == {"availability"}
+    assert daemon.totals.events["availability", "good"] == 10 + 3
+    assert daemon.pusher is not None
