@@ -186,7 +186,7 @@ class Runtime:
 class Published:
     """What the HTTP side reads: replaced, never mutated, by the loop."""
 
-    totals: Totals = field(default_factory=Totals)
+    totals: Totals | None = None  # None until the checkpoint is restored: no counter rather than one at 0
     snapshot: Snapshot | None = None
     lines: LineStats = field(default_factory=LineStats)
     gauges: dict[str, float] = field(default_factory=dict)
@@ -545,12 +545,13 @@ class Daemon:
     def _publish_checkpoint_errors(self) -> None:
         """Failed commits show at once; every other counter stays at the last commit."""
         published = self.published
+        assert published.totals is not None  # commits begin once state is restored
         totals = published.totals.copy()
         totals.health["checkpoint_errors"] = self.totals.health["checkpoint_errors"]
         self.published = dataclasses.replace(published, totals=totals)
 
     def view(self) -> View:
-        """The /metrics view: committed counters plus live health gauges."""
+        """The /metrics view: committed counters (none while state loads) plus live health gauges."""
         published = self.published
         gauges = dict(published.gauges)
         gauges[n.CHECKPOINT_AGE] = max(0.0, time.time() - self._durable_at)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.exposition import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from slotail import daemon as daemon_module
 from slotail.daemon import Daemon, Options, _loopback
@@ -141,8 +142,8 @@ def test_the_metrics_body_is_the_collectors_text_byte_for_byte(running) -> None:
         log.write(T0_S, 3)
         daemon._poll()
         daemon._checkpoint()
-    empty = View(daemon.totals, None, {})
-    assert MetricsBody(lambda: empty)() == generate_latest(registry_for(lambda: empty))
+    for empty in (View(daemon.totals, None, {}), View(None, None, {})):
+        assert MetricsBody(lambda v=empty: v)() == generate_latest(registry_for(lambda v=empty: v))
 
 
 @pytest.mark.parametrize(
@@ -185,3 +186,42 @@ def test_a_reload_drops_removed_slos_counters_and_takes_new_sources_and_alertman
     assert {key[0] for key in daemon.totals.events} == {"availability"}
     assert daemon.totals.events["availability", "good"] == 10 + 3
     assert daemon.pusher is not None
+
+
+def test_metrics_served_while_state_loads_show_no_counter_rather_than_counters_at_0(tmp_path: Path) -> None:
+    """HTTP is up before the checkpoint is restored (and archives read): /metrics then has no counter
+    sample at all, so none goes back to 0 after a restart; once restored, they go on from the checkpoint."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    config = tmp_path / "slotail.yaml"
+    config.write_text(config_text(logs))
+    Log(logs / "api.log").write(T0_S, 10)
+    options = Options(config, state_dir=tmp_path / "state")
+    first = Daemon(options, clock=ManualClock(T0_S * US))
+    first.restore()
+    first._poll()
+    first._checkpoint(force=True)
+    assert first.tailer is not None
+    first.tailer.close()
+    first.state.close()
+    committed = counters(first.metrics_body())
+    assert committed["slotail_read_bytes_total"] > 0
+
+    second = Daemon(options, clock=ManualClock(T0_S * US))
+    assert counters(second.metrics_body()) == {}
+    second.restore()
+    assert counters(second.metrics_body()) == committed
+    assert second.tailer is not None
+    second.tailer.close()
+    second.state.close()
+
+
+def counters(body: bytes) -> dict[str, float]:
+    """Every counter sample of a /metrics body, by name and labels."""
+    return {
+        f"{s.name}{sorted(s.labels.items())}".removesuffix("[]"): s.value
+        for family in text_string_to_metric_families(body.decode())
+        if family.type == "counter"
+        for s in family.samples
+        if s.name.endswith("_total")
+    }
