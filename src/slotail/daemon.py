@@ -239,11 +239,11 @@ class Daemon:
             resume = checkpoint.positions
             logger.info("restored checkpoint", extra={"series": kept, "files": len(resume)})
         self.runtime.declare(self.totals, checkpoint.meta.get("keys", []) if checkpoint is not None else [])
+        self._publish_totals()  # the last commit's; what the warm start adds shows once committed
         self.tailer = self._tailer(resume)
         globs = [*self.options.backfill, *(g for s in self.runtime.config.sources for g in s.backfill)]
         if globs:
             self._warm_start(globs, resume or [])
-        self._publish_totals()
 
     def _warm_start(self, globs: list[str], positions: list[Position]) -> None:
         """Read rotated archives through the backfill path, skipping content already counted."""

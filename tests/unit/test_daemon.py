@@ -225,3 +225,24 @@ def counters(body: bytes) -> dict[str, float]:
         for s in family.samples
         if s.name.endswith("_total")
     }
+
+
+def test_a_warm_starts_counts_show_once_committed_as_every_counter_does(tmp_path: Path) -> None:
+    """Archives read at start count on /metrics from the commit that holds them: killed before it, the
+    next start would read the archives as they are then, maybe fewer, and counters would go back."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    config = tmp_path / "slotail.yaml"
+    config.write_text(config_text(logs))
+    Log(tmp_path / "api.log.1").write(T0_S, 10)
+    options = Options(config, state_dir=tmp_path / "state", backfill=(str(tmp_path / "api.log.*"),))
+    daemon = Daemon(options, clock=ManualClock((T0_S + 60) * US))
+    backfill = "slotail_lines_total[('result', 'parsed'), ('source', 'backfill')]"
+
+    daemon.restore()
+    assert counters(daemon.metrics_body()).get(backfill, 0) == 0
+    daemon._checkpoint()
+    assert counters(daemon.metrics_body())[backfill] == 10
+    assert daemon.tailer is not None
+    daemon.tailer.close()
+    daemon.state.close()
