@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import orjson
-from aiohttp import web
 
 from slotail import names as n
 from slotail.backfill import Backfill
@@ -44,9 +43,10 @@ from slotail.engine.snapshot import Snapshot
 from slotail.errors import SlotailError
 from slotail.ledger import EVERYTHING, Entry, Ledger
 from slotail.outputs.alertmanager import AlertmanagerPusher
-from slotail.outputs.http import Endpoints, make_app, quiet_bad_requests
+from slotail.outputs.http import Endpoints, make_app
 from slotail.outputs.lookback import SLOLookback, lookback
 from slotail.outputs.prometheus import MetricsBody, View
+from slotail.outputs.server import ConnectionGuard, Limits, Serving, quiet_bad_requests, serve
 from slotail.outputs.webconfig import BasicAuth, load_web_config, ssl_context
 from slotail.pipeline import LineStats, Pipeline
 from slotail.sources.archive import RawBatch, content_head
@@ -78,6 +78,7 @@ class Options:
     skew_s: int = 300
     lateness_s: int = 300
     web_config: Path | None = None  # TLS and basic auth (Prometheus web-config.yml format)
+    http: Limits = field(default_factory=Limits)  # what HTTP clients may hold: header timeout, connections
 
 
 def slo_keys(config: Config) -> list[str]:
@@ -310,7 +311,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self._request_reload)
-        runner = await self._serve()
+        serving = await self._serve()
         try:
             await asyncio.to_thread(self.restore)
             await self._loop()
@@ -321,11 +322,11 @@ class Daemon:
                 self.tailer.close()
             if self.pusher is not None:
                 await self.pusher.drain()
-            await runner.cleanup()
+            await serving.cleanup()
             self.state.close()
             logger.info("stopped")
 
-    async def _serve(self) -> web.AppRunner:
+    async def _serve(self) -> Serving:
         endpoints = Endpoints(
             metrics=self.metrics_body,
             snapshot=lambda: self.published.snapshot,
@@ -333,14 +334,13 @@ class Daemon:
             ready=lambda: self.ready,
             recent=lambda: self.published.recent,
         )
+        guard = ConnectionGuard(self.options.http)
         middlewares = [self.auth.middleware()] if self.auth is not None else []
         quiet_bad_requests()
-        runner = web.AppRunner(make_app(endpoints, middlewares), access_log=None)
-        await runner.setup()
+        app = make_app(endpoints, [*middlewares, guard.middleware()])
         try:
-            await web.TCPSite(runner, self.options.host, self.options.port, ssl_context=self.tls).start()
+            serving = await serve(app, guard, self.options.host, self.options.port, self.tls)
         except OSError as exc:
-            await runner.cleanup()
             self.state.close()
             where = f"{self.options.host}:{self.options.port}"
             raise ListenError(f"cannot listen on {where}: {exc.strerror or exc}") from None
@@ -350,7 +350,7 @@ class Daemon:
                 "listening beyond this host without TLS and basic auth; see --web-config",
                 extra={"tls": self.tls is not None, "basic_auth": self.auth is not None},
             )
-        return runner
+        return serving
 
     async def _loop(self) -> None:
         options = self.options

@@ -8,8 +8,10 @@ warnings, and an uncaught exception, each with its traceback as a field.
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -17,6 +19,7 @@ import orjson
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 LIBRARIES = ("aiohttp", "asyncio", "py.warnings")  # loggers of what slotail runs on, routed as its own
+THROTTLE_S = 10.0  # what a client can make happen again and again is logged once in this long at most
 
 
 class JsonFormatter(logging.Formatter):
@@ -67,3 +70,22 @@ def setup(fmt: str = "auto", level: str = "info") -> None:
 def _log_crash(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
     """An uncaught exception, as one record (its traceback a field) rather than a dump over many lines."""
     logging.getLogger("slotail").critical("crashed", exc_info=(kind, exc, tb))
+
+
+class Throttle:
+    """At most one log line every `every_s` seconds about something that may recur at a client's will."""
+
+    def __init__(self, every_s: float = THROTTLE_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every_s, self.clock = every_s, clock
+        self._next = -math.inf
+        self._left_out = 0
+
+    def allow(self) -> int | None:
+        """None if no line may be logged now; else how many were left out since the last one."""
+        now = self.clock()
+        if now < self._next:
+            self._left_out += 1
+            return None
+        self._next = now + self.every_s
+        left_out, self._left_out = self._left_out, 0
+        return left_out

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import random
+import select
 import shutil
 import signal
 import socket
@@ -320,3 +321,99 @@ def test_no_counter_goes_backwards_across_18_kill_9_restarts_during_rotations(si
     sidecar.converge(truth)
     scrape()
     assert highest[("slotail_rotations_total", frozenset())] >= 1
+
+
+# ---- clients that hold connections ---------------------------------------------------------------
+
+HEADER_TIMEOUT_S = 5  # the default --http-header-timeout
+MAX_CONNECTIONS = 512  # the default --http-max-connections
+IDLE, SLOWLORIS = 500, 200
+
+
+class Held:
+    """Connections a client holds open: some idle, some trickling a request head a byte a second."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.socks: dict[socket.socket, str] = {}  # -> "idle" | "slow"
+        self.opened: dict[socket.socket, float] = {}  # -> when it was connected
+        self.closed: dict[socket.socket, float] = {}  # -> when the server was seen closing it
+
+    def open(self, kind: str, n: int) -> None:
+        for _ in range(n):
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+            self.opened[sock] = time.monotonic()
+            sock.setblocking(False)
+            if kind == "slow":
+                sock.send(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            self.socks[sock] = kind
+
+    def still_open(self, kind: str | None = None) -> list[socket.socket]:
+        return [s for s, k in self.socks.items() if s not in self.closed and kind in (None, k)]
+
+    def poll(self) -> None:
+        """Note the connections the server has closed (EOF or reset)."""
+        readable, _, _ = select.select(self.still_open(), [], [], 0)
+        for sock in readable:
+            try:
+                gone = sock.recv(4096) == b""
+            except (BlockingIOError, InterruptedError):
+                gone = False
+            except OSError:
+                gone = True
+            if gone:
+                self.closed[sock] = time.monotonic()
+
+    def trickle(self) -> None:
+        """One more header byte on every slow connection still open."""
+        for sock in self.still_open("slow"):
+            try:
+                sock.send(b"a")
+            except BlockingIOError:
+                pass
+            except OSError:
+                self.closed[sock] = time.monotonic()
+
+    def close(self) -> None:
+        for sock in self.socks:
+            sock.close()
+
+
+def test_idle_and_slowloris_connections_neither_slow_scrapes_nor_stay_open(sidecar):
+    """500 idle connections and 200 trickling a header a byte a second: /metrics scrapes still answer in
+    under a second, no more than --http-max-connections are open at once, and every slowloris connection is
+    closed once the header timeout has passed (the defaults: 5 s, 512)."""
+    sidecar.start()
+    held = Held(sidecar.port)
+    try:
+        held.open("idle", IDLE)
+        held.open("slow", SLOWLORIS)
+        opened = time.monotonic()
+        scrapes, next_trickle = [], opened
+        while time.monotonic() < opened + 3:
+            started = time.perf_counter()
+            status, _ = sidecar.get("/metrics")
+            scrapes.append(time.perf_counter() - started)
+            assert status == 200
+            if time.monotonic() >= next_trickle:
+                held.trickle()
+                next_trickle += 1
+            held.poll()
+            time.sleep(0.05)
+        assert max(scrapes) < 1.0, sorted(scrapes)[-5:]
+        assert len(held.still_open()) <= MAX_CONNECTIONS, len(held.still_open())
+
+        def all_closed() -> bool:
+            held.trickle()
+            held.poll()
+            return not held.still_open()
+
+        wait_until(
+            all_closed, timeout=HEADER_TIMEOUT_S + 15, describe=lambda: f"{len(held.still_open())} open"
+        )
+        assert sidecar.get("/metrics")[0] == 200
+        # The slowloris connections, the newest, were closed by their timeout (not sooner: not to make room).
+        lived = sorted(held.closed[s] - held.opened[s] for s, kind in held.socks.items() if kind == "slow")
+        assert lived[0] >= HEADER_TIMEOUT_S and lived[-1] <= HEADER_TIMEOUT_S + 10, (lived[0], lived[-1])
+    finally:
+        held.close()

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-import math
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Middleware
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -32,9 +28,6 @@ class Endpoints:
     recent: Callable[[], Mapping[str, SLOLookback]] = dict  # each SLO's last day, for the status page
 
 
-BAD_REQUEST_LOG_EVERY_S = 10.0  # a client's malformed requests make one warning line in this long at most
-BAD_REQUEST_ERROR_CHARS = 200  # of the parser's message, which quotes the client's bytes
-
 API_INTERVALS = 100  # per alert in /api/v1/slos: the most recent; backfill's document keeps them all
 
 
@@ -44,44 +37,6 @@ def recent_intervals(doc: dict[str, Any], keep: int = API_INTERVALS) -> dict[str
         for alert in slo["alerts"]:
             alert["intervals"] = alert["intervals"][-keep:]
     return doc
-
-
-class BadRequests(logging.Filter):
-    """On aiohttp's server logger: a request it could not parse (garbage, TLS to the plain port, a line
-    over its limit) is the client's doing, not a fault of ours. It becomes one warning line without a
-    traceback, at most one every `every_s` seconds, which counts the ones left out since the last."""
-
-    def __init__(self, every_s: float = BAD_REQUEST_LOG_EVERY_S, clock: Callable[[], float] = time.monotonic):
-        super().__init__()
-        self.every_s, self.clock = every_s, clock
-        self._next = -math.inf
-        self._suppressed = 0
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        if not isinstance(exc, HttpProcessingError):
-            return True  # a handler's exception: our bug, logged in full
-        now = self.clock()
-        if now < self._next:
-            self._suppressed += 1
-            return False
-        self._next = now + self.every_s
-        remote = record.args[0] if isinstance(record.args, tuple) and record.args else None
-        record.msg, record.args, record.exc_info, record.exc_text = "bad HTTP request", (), None, None
-        record.levelno, record.levelname = logging.WARNING, "WARNING"
-        record.error = " ".join(str(exc).split())[:BAD_REQUEST_ERROR_CHARS]
-        record.remote, record.suppressed = remote, self._suppressed
-        self._suppressed = 0
-        return True
-
-
-def quiet_bad_requests() -> None:
-    """Put `BadRequests` on aiohttp's server logger (once), which lets every record through to it: aiohttp
-    logs some bad requests (a first request that is not HTTP at all) at debug level."""
-    server = logging.getLogger("aiohttp.server")
-    if not any(isinstance(f, BadRequests) for f in server.filters):
-        server.addFilter(BadRequests())
-    server.setLevel(logging.DEBUG)  # the handler's level (slotail.log.setup) still applies after the filter
 
 
 def make_app(endpoints: Endpoints, middlewares: Sequence[Middleware] = ()) -> web.Application:
