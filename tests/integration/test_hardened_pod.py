@@ -18,7 +18,6 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -34,23 +33,6 @@ NOBODY = 65534
 
 
 # ---- a state directory that cannot be written --------------------------------------------------
-
-
-def _run_command(config: Path, state_dir: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "slotail",
-        "--log-format",
-        "json",
-        "run",
-        "--config",
-        str(config),
-        "--state-dir",
-        str(state_dir),
-        "--listen",
-        f"127.0.0.1:{free_port()}",
-    ]
 
 
 def _under_a_file(tmp: Path) -> tuple[Path, tuple[str, ...]]:
@@ -114,8 +96,10 @@ def test_a_state_directory_that_cannot_be_written_stops_start_up_with_one_line_a
     config = outside_tmp / "slotail.yaml"
     config.write_text(config_text(logs))
     state, prefix = make(outside_tmp)
+    sidecar = Sidecar(outside_tmp, config, prefix=prefix)
+    sidecar.state_dir = state
 
-    proc = subprocess.run([*prefix, *_run_command(config, state)], capture_output=True, timeout=30)
+    proc = subprocess.run(sidecar.command(free_port()), capture_output=True, timeout=30)
 
     stderr = proc.stderr.decode()
     assert proc.returncode == 2, stderr
