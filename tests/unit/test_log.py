@@ -20,6 +20,7 @@ def stderr(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
     buffer = io.StringIO()
     monkeypatch.setattr(sys, "stderr", buffer)
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    logging.captureWarnings(False)  # an earlier test's setup() may have captured them under pytest's own
     slog.setup("json", "info")
     yield buffer
     logging.captureWarnings(False)
