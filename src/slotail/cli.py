@@ -320,6 +320,23 @@ def _listen(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str
     metavar="FILE",
     help="TLS and basic auth for every endpoint, in Prometheus' web-config.yml format.",
 )
+@click.option(
+    "--http-header-timeout",
+    "header_timeout_s",
+    default="5s",
+    show_default=True,
+    callback=_duration,
+    help="Close a connection that has not sent a whole request head this long after connecting "
+    "(or after its last response); with TLS, the handshake too.",
+)
+@click.option(
+    "--http-max-connections",
+    "max_connections",
+    default=512,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="HTTP connections open at once; past it, a new one closes the longest idle.",
+)
 def run(
     config_path: Path,
     listen: tuple[str, int],
@@ -328,10 +345,13 @@ def run(
     tick_s: int,
     checkpoint_s: int,
     web_config: Path | None,
+    header_timeout_s: int,
+    max_connections: int,
 ) -> None:
     """Run the sidecar: tail the config's sources through rotation and serve Prometheus metrics."""
     from slotail.daemon import Options
     from slotail.daemon import run as run_daemon
+    from slotail.outputs.server import Limits
 
     host, port = listen
     run_daemon(
@@ -344,6 +364,7 @@ def run(
             tick_s=tick_s,
             checkpoint_s=checkpoint_s,
             web_config=web_config,
+            http=Limits(header_timeout_s, max_connections),
         )
     )
 

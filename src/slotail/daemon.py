@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import orjson
-from aiohttp import web
 
 from slotail import names as n
 from slotail.backfill import Backfill
@@ -47,6 +46,7 @@ from slotail.outputs.alertmanager import AlertmanagerPusher
 from slotail.outputs.http import Endpoints, make_app
 from slotail.outputs.lookback import SLOLookback, lookback
 from slotail.outputs.prometheus import MetricsBody, View
+from slotail.outputs.server import ConnectionGuard, Limits, Serving, quiet_bad_requests, serve
 from slotail.outputs.webconfig import BasicAuth, load_web_config, ssl_context
 from slotail.pipeline import LineStats, Pipeline
 from slotail.sources.archive import RawBatch, content_head
@@ -78,6 +78,7 @@ class Options:
     skew_s: int = 300
     lateness_s: int = 300
     web_config: Path | None = None  # TLS and basic auth (Prometheus web-config.yml format)
+    http: Limits = field(default_factory=Limits)  # what HTTP clients may hold: header timeout, connections
 
 
 def slo_keys(config: Config) -> list[str]:
@@ -130,16 +131,23 @@ class Runtime:
         """Every series' key, in series order (grouped SLOs add series as their tuples appear)."""
         return series_keys(self.slo_keys, self.registry)
 
+    def unchanged(self, saved_keys: list[str]) -> list[str]:
+        """Names of the SLOs whose definition is the same as in `saved_keys` (series keys of a checkpoint
+        or of the runtime a reload replaces)."""
+        saved = {key.split("/", 1)[0] for key in saved_keys}  # SLO keys hold no "/": names nor hex do
+        return [slo.name for slo, key in zip(self.config.slos, self.slo_keys, strict=True) if key in saved]
+
     def restore_groups(self, groups: list[dict[str, Any]], saved_keys: list[str]) -> None:
         """Register the saved group tuples of SLOs whose definition is unchanged, in their old order."""
-        saved = {key.split("/", 1)[0] for key in saved_keys}  # SLO keys hold no "/": names nor hex do
-        same = [slo.name for slo, key in zip(self.config.slos, self.slo_keys, strict=True) if key in saved]
-        self.registry.restore(groups, same)
+        self.registry.restore(groups, self.unchanged(saved_keys))
         self.store.reserve(len(self.registry))
         self.engine.sync()
 
-    def declare(self, totals: Totals) -> None:
-        """Counters at 0 from the start: events of ungrouped SLOs (a group's appear with it), overflow."""
+    def declare(self, totals: Totals, saved_keys: list[str]) -> None:
+        """The SLO counters of this config: those of SLOs whose definition is as in `saved_keys` go on,
+        the others' (removed, or counting something else now) go; the SLOs that are new, or start over,
+        start at 0: events of ungrouped SLOs (a group's appear with it), overflow."""
+        totals.keep_slos(set(self.unchanged(saved_keys)))
         slos = self.config.slos
         totals.declare([slo.name for slo in slos if not slo.group_by])
         for slo in slos:
@@ -179,7 +187,7 @@ class Runtime:
 class Published:
     """What the HTTP side reads: replaced, never mutated, by the loop."""
 
-    totals: Totals = field(default_factory=Totals)
+    totals: Totals | None = None  # None until the checkpoint is restored: no counter rather than one at 0
     snapshot: Snapshot | None = None
     lines: LineStats = field(default_factory=LineStats)
     gauges: dict[str, float] = field(default_factory=dict)
@@ -231,12 +239,12 @@ class Daemon:
             self.ledger = Ledger.from_json(checkpoint.extra.get("ledger", []))
             resume = checkpoint.positions
             logger.info("restored checkpoint", extra={"series": kept, "files": len(resume)})
-        self.runtime.declare(self.totals)
+        self.runtime.declare(self.totals, checkpoint.meta.get("keys", []) if checkpoint is not None else [])
+        self._publish_totals()  # the last commit's; what the warm start adds shows once committed
         self.tailer = self._tailer(resume)
         globs = [*self.options.backfill, *(g for s in self.runtime.config.sources for g in s.backfill)]
         if globs:
             self._warm_start(globs, resume or [])
-        self._publish_totals()
 
     def _warm_start(self, globs: list[str], positions: list[Position]) -> None:
         """Read rotated archives through the backfill path, skipping content already counted."""
@@ -303,7 +311,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self._request_reload)
-        runner = await self._serve()
+        serving = await self._serve()
         try:
             await asyncio.to_thread(self.restore)
             await self._loop()
@@ -314,11 +322,11 @@ class Daemon:
                 self.tailer.close()
             if self.pusher is not None:
                 await self.pusher.drain()
-            await runner.cleanup()
+            await serving.cleanup()
             self.state.close()
             logger.info("stopped")
 
-    async def _serve(self) -> web.AppRunner:
+    async def _serve(self) -> Serving:
         endpoints = Endpoints(
             metrics=self.metrics_body,
             snapshot=lambda: self.published.snapshot,
@@ -326,13 +334,13 @@ class Daemon:
             ready=lambda: self.ready,
             recent=lambda: self.published.recent,
         )
+        guard = ConnectionGuard(self.options.http)
         middlewares = [self.auth.middleware()] if self.auth is not None else []
-        runner = web.AppRunner(make_app(endpoints, middlewares), access_log=None)
-        await runner.setup()
+        quiet_bad_requests()
+        app = make_app(endpoints, [*middlewares, guard.middleware()])
         try:
-            await web.TCPSite(runner, self.options.host, self.options.port, ssl_context=self.tls).start()
+            serving = await serve(app, guard, self.options.host, self.options.port, self.tls)
         except OSError as exc:
-            await runner.cleanup()
             self.state.close()
             where = f"{self.options.host}:{self.options.port}"
             raise ListenError(f"cannot listen on {where}: {exc.strerror or exc}") from None
@@ -342,7 +350,7 @@ class Daemon:
                 "listening beyond this host without TLS and basic auth; see --web-config",
                 extra={"tls": self.tls is not None, "basic_auth": self.auth is not None},
             )
-        return runner
+        return serving
 
     async def _loop(self) -> None:
         options = self.options
@@ -537,12 +545,13 @@ class Daemon:
     def _publish_checkpoint_errors(self) -> None:
         """Failed commits show at once; every other counter stays at the last commit."""
         published = self.published
+        assert published.totals is not None  # commits begin once state is restored
         totals = published.totals.copy()
         totals.health["checkpoint_errors"] = self.totals.health["checkpoint_errors"]
         self.published = dataclasses.replace(published, totals=totals)
 
     def view(self) -> View:
-        """The /metrics view: committed counters plus live health gauges."""
+        """The /metrics view: committed counters (none while state loads) plus live health gauges."""
         published = self.published
         gauges = dict(published.gauges)
         gauges[n.CHECKPOINT_AGE] = max(0.0, time.time() - self._durable_at)
@@ -565,18 +574,17 @@ class Daemon:
         except SlotailError as exc:
             logger.error("reload failed; keeping the running config", extra={"error": str(exc)})
             return
-        fresh = Runtime(config, self.clock)
-        kept = fresh.adopt(self.runtime)
+        old, fresh = self.runtime, Runtime(config, self.clock)
+        kept = fresh.adopt(old)
+        self.runtime = fresh
         assert self.tailer is not None
-        if config.sources != self.runtime.config.sources:
+        if config.sources != old.config.sources:
             positions = self.tailer.positions()
             self.tailer.close()
-            self.runtime = fresh
             self.tailer = self._tailer(positions)
-        if config.alertmanager != self.runtime.config.alertmanager:
+        if config.alertmanager != old.config.alertmanager:
             self.pusher = self._pusher(config)
-        self.runtime = fresh
-        fresh.declare(self.totals)
+        fresh.declare(self.totals, old.keys)
         self._dirty = self._full_checkpoint = True
         logger.info("reloaded config", extra={"slos": len(config.slos), "kept_state": kept})
 

@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import os
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass, field
@@ -37,6 +38,21 @@ class StateLocked(SlotailError):
     """Another daemon holds this state directory."""
 
     exit_code = 2
+
+
+class StateDirUnwritable(SlotailError):
+    """The state directory cannot be created or written: a read-only filesystem, no permission."""
+
+    exit_code = 2
+
+    def __init__(self, state_dir: Path, exc: OSError) -> None:
+        why = (exc.strerror or str(exc)).lower()
+        if exc.filename and Path(exc.filename) != state_dir:
+            why += f" ({exc.filename})"
+        super().__init__(
+            f"cannot write the state directory {state_dir}: {why}; "
+            "mount a writable volume there (emptyDir) or pass --state-dir"
+        )
 
 
 class StateUnavailable(SlotailError):
@@ -81,8 +97,13 @@ class StateDB:
     """The state directory: a lock and one SQLite database."""
 
     def __init__(self, state_dir: Path) -> None:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = open(state_dir / "slotail.lock", "a+")  # noqa: SIM115 - held for the daemon's life
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=state_dir):  # SQLite creates its -wal and -shm files here
+                pass
+            self._lock = open(state_dir / "slotail.lock", "a+")  # noqa: SIM115 - held for the daemon's life
+        except OSError as exc:
+            raise StateDirUnwritable(state_dir, exc) from None
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

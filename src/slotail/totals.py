@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,11 @@ class Totals:
         for slo in slos:
             for outcome in NAMES:
                 self.events[(slo, outcome)] += 0
+
+    def keep_slos(self, slos: Collection[str]) -> None:
+        """Forget the per-SLO counters of every SLO not in `slos`."""
+        self.events = Counter({key: n for key, n in self.events.items() if key[0] in slos})
+        self.overflow = Counter({slo: n for slo, n in self.overflow.items() if slo in slos})
 
     def add_events(self, slo: str, counts: list[int], labels: tuple[tuple[str, str], ...] = ()) -> None:
         pairs = tuple(part for pair in labels for part in pair)

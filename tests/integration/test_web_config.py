@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import datetime
 import ipaddress
+import json
+import socket
 import ssl
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -124,3 +127,33 @@ def test_a_bad_web_config_stops_start_up_with_its_key_path(secured, tmp_path):
         stderr = proc.stderr.decode()
         assert proc.returncode == 2, stderr
         assert where in stderr and "Traceback" not in stderr, stderr
+
+
+def test_over_tls_a_connection_that_does_not_handshake_or_ask_in_time_is_closed_and_logs_stay_json(
+    secured, tmp_path
+):
+    """--http-header-timeout holds over TLS: a connection that never starts its handshake, and one that
+    completes it but sends no request, are closed after it; plain HTTP to the TLS port leaves the daemon's
+    stderr JSON lines; scrapes go on."""
+    config, web, cert = secured
+    sidecar = Sidecar(tmp_path, config, args=("--web-config", str(web), "--http-header-timeout", "1s"))
+    sidecar.scheme, sidecar.ssl = "https", ssl.create_default_context(cafile=str(cert))
+    sidecar.headers = basic(USER, PASSWORD)
+    try:
+        sidecar.start()
+        no_hello = socket.create_connection(("127.0.0.1", sidecar.port), timeout=10)
+        silent = sidecar.ssl.wrap_socket(
+            socket.create_connection(("127.0.0.1", sidecar.port), timeout=10), server_hostname="127.0.0.1"
+        )
+        started = time.monotonic()
+        with pytest.raises((urllib.error.URLError, ConnectionError)):  # plain HTTP to the TLS port
+            urllib.request.urlopen(f"http://127.0.0.1:{sidecar.port}/metrics", timeout=5).read()
+        for sock in (no_hello, silent):
+            assert sock.recv(4096) == b""  # closed by the server (blocks up to the socket's 10 s timeout)
+            assert time.monotonic() - started < 8
+        assert sidecar.get("/metrics")[0] == 200
+        assert sidecar.stop() == 0
+        for line in sidecar.stderr_path.read_text().splitlines():
+            json.loads(line)
+    finally:
+        sidecar.close()

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.exposition import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from slotail import daemon as daemon_module
 from slotail.daemon import Daemon, Options, _loopback
 from slotail.engine import ManualClock
 from slotail.outputs.prometheus import MetricsBody, View, registry_for
 from slotail.timeutil import US
-from tests.sidecar import config_text
+from tests.sidecar import AVAILABILITY, config_text
 
 T0_S = 1_790_000_000  # 2026-09-21
 HOUR_S = 3600
@@ -141,8 +142,8 @@ def test_the_metrics_body_is_the_collectors_text_byte_for_byte(running) -> None:
         log.write(T0_S, 3)
         daemon._poll()
         daemon._checkpoint()
-    empty = View(daemon.totals, None, {})
-    assert MetricsBody(lambda: empty)() == generate_latest(registry_for(lambda: empty))
+    for empty in (View(daemon.totals, None, {}), View(None, None, {})):
+        assert MetricsBody(lambda v=empty: v)() == generate_latest(registry_for(lambda v=empty: v))
 
 
 @pytest.mark.parametrize(
@@ -161,3 +162,87 @@ def test_the_metrics_body_is_the_collectors_text_byte_for_byte(running) -> None:
 def test_only_loopback_addresses_count_as_private(host: str, loopback: bool) -> None:
     """Listening anywhere else without TLS and basic auth is warned about at start."""
     assert _loopback(host) is loopback
+
+
+def test_a_reload_drops_removed_slos_counters_and_takes_new_sources_and_alertmanager_together(
+    running, tmp_path: Path
+) -> None:
+    """SIGHUP with one SLO left, another log folder and an alertmanager: the removed SLO's counters go
+    (the kept one's stay), and both the new sources and the new alertmanager take effect."""
+    daemon, _clock, log = running
+    log.write(T0_S, 10)
+    daemon._poll()
+    assert daemon.totals.events["latency", "good"] == 10
+    other = tmp_path / "other-logs"
+    other.mkdir()
+    Log(other / "api.log").write(T0_S, 3)
+    daemon.options.config_path.write_text(
+        config_text(other, AVAILABILITY) + "alertmanager: {url: 'http://127.0.0.1:9'}\n"
+    )
+
+    daemon._reload()
+    daemon._poll()
+
+    assert {key[0] for key in daemon.totals.events} == {"availability"}
+    assert daemon.totals.events["availability", "good"] == 10 + 3
+    assert daemon.pusher is not None
+
+
+def test_metrics_served_while_state_loads_show_no_counter_rather_than_counters_at_0(tmp_path: Path) -> None:
+    """HTTP is up before the checkpoint is restored (and archives read): /metrics then has no counter
+    sample at all, so none goes back to 0 after a restart; once restored, they go on from the checkpoint."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    config = tmp_path / "slotail.yaml"
+    config.write_text(config_text(logs))
+    Log(logs / "api.log").write(T0_S, 10)
+    options = Options(config, state_dir=tmp_path / "state")
+    first = Daemon(options, clock=ManualClock(T0_S * US))
+    first.restore()
+    first._poll()
+    first._checkpoint(force=True)
+    assert first.tailer is not None
+    first.tailer.close()
+    first.state.close()
+    committed = counters(first.metrics_body())
+    assert committed["slotail_read_bytes_total"] > 0
+
+    second = Daemon(options, clock=ManualClock(T0_S * US))
+    assert counters(second.metrics_body()) == {}
+    second.restore()
+    assert counters(second.metrics_body()) == committed
+    assert second.tailer is not None
+    second.tailer.close()
+    second.state.close()
+
+
+def counters(body: bytes) -> dict[str, float]:
+    """Every counter sample of a /metrics body, by name and labels."""
+    return {
+        f"{s.name}{sorted(s.labels.items())}".removesuffix("[]"): s.value
+        for family in text_string_to_metric_families(body.decode())
+        if family.type == "counter"
+        for s in family.samples
+        if s.name.endswith("_total")
+    }
+
+
+def test_a_warm_starts_counts_show_once_committed_as_every_counter_does(tmp_path: Path) -> None:
+    """Archives read at start count on /metrics from the commit that holds them: killed before it, the
+    next start would read the archives as they are then, maybe fewer, and counters would go back."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    config = tmp_path / "slotail.yaml"
+    config.write_text(config_text(logs))
+    Log(tmp_path / "api.log.1").write(T0_S, 10)
+    options = Options(config, state_dir=tmp_path / "state", backfill=(str(tmp_path / "api.log.*"),))
+    daemon = Daemon(options, clock=ManualClock((T0_S + 60) * US))
+    backfill = "slotail_lines_total[('result', 'parsed'), ('source', 'backfill')]"
+
+    daemon.restore()
+    assert counters(daemon.metrics_body()).get(backfill, 0) == 0
+    daemon._checkpoint()
+    assert counters(daemon.metrics_body())[backfill] == 10
+    assert daemon.tailer is not None
+    daemon.tailer.close()
+    daemon.state.close()

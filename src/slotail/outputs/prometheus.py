@@ -24,7 +24,7 @@ from slotail.totals import EventKey, Totals
 class View:
     """What /metrics shows: committed counters, the latest snapshot, and health gauges."""
 
-    totals: Totals
+    totals: Totals | None  # None: no counters yet (the sidecar's state is loading)
     snapshot: Snapshot | None
     gauges: dict[str, float]  # lag, checkpoint age and duration, tick duration, files open
 
@@ -197,7 +197,8 @@ class SlotailCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         view = self._view()
-        yield from counter_metrics(view.totals)
+        if view.totals is not None:
+            yield from counter_metrics(view.totals)
         if view.snapshot is not None:
             yield from slo_metrics(view.snapshot)
         yield from health_metrics(view.gauges)
@@ -241,4 +242,5 @@ class MetricsBody:
     def __call__(self) -> bytes:
         view = self._view()
         snapshot = b"" if view.snapshot is None else self.snapshot_text(view.snapshot)
-        return render(counter_metrics(view.totals)) + snapshot + render(health_metrics(view.gauges))
+        counters = b"" if view.totals is None else render(counter_metrics(view.totals))
+        return counters + snapshot + render(health_metrics(view.gauges))
