@@ -232,3 +232,26 @@ def test_the_user_examples_are_the_acceptance_specs() -> None:
     """config/examples/interop/ ships the same two specs users are pointed to."""
     for name in ("openslo.yaml", "sloth.yaml"):
         assert (REPO / "config" / "examples" / "interop" / name).read_text() == (SPECS / name).read_text()
+
+
+def test_an_unreadable_spec_exits_2_naming_each_mistake(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: api}\nspec: {budgetingMethod: Sometimes}\n"
+    )
+    missing = tmp_path / "missing.yaml"
+    result = slotail("import", str(broken), str(missing))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"{broken}:4: document 1 (SLO api): spec.budgetingMethod:" in result.stderr
+    assert f"{missing}: cannot read:" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_lossy_import_exits_0_listing_each_loss_on_stderr(tmp_path: Path) -> None:
+    result = slotail("import", str(SPECS / "openslo.yaml"), str(SPECS / "sloth.yaml"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[-1] == "slotail import: 5 SLOs, 5 SLI placeholder(s) to fill in, 17 note(s) above"
+    assert len(lines) == 18 and all(line.startswith(str(SPECS)) for line in lines[:-1])
+    assert result.stdout.startswith("# slotail config written by `slotail import`")

@@ -1,1 +1,1 @@
-"""OpenSLO and Sloth specs in and out: `slotail import` writes a config, `slotail export` an OpenSLO stream."""
+"""OpenSLO and Sloth specs in and out: `slotail import` writes a config, `slotail export` OpenSLO."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -15,13 +15,29 @@ from slotail.errors import SlotailError
 M = TypeVar("M", bound=BaseModel)
 
 
+class Lines(Protocol):
+    """Line numbers by key path."""
+
+    def line(self, loc: Loc) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """One line for every key path: where a YAML error is."""
+
+    at: int | None = None
+
+    def line(self, loc: Loc) -> int | None:
+        return self.at
+
+
 @dataclass(frozen=True)
 class Where:
     """One object of a spec file: its file, document (from 1), item of a list document, kind and name."""
 
     file: str
     document: int
-    lines: _Lines = field(repr=False, compare=False)
+    lines: Lines = field(repr=False, compare=False)
     item: int | None = None
     kind: str = ""
     name: str = ""
@@ -53,7 +69,7 @@ class Note:
         line = self.where.line(self.loc)
         at = f"{self.where.file}:{line}" if line is not None else self.where.file
         what = " → ".join(filter(None, (str(self.where), self.slo and f"SLO {self.slo}")))
-        return ": ".join(filter(None, (at, what, render_path(self.loc) or "<root>", self.message)))
+        return ": ".join(filter(None, (at, what, render_path(self.loc), self.message)))
 
 
 class Notes(list[Note]):
@@ -87,7 +103,7 @@ class Document:
         try:
             return model.model_validate(self.data)
         except ValidationError as exc:
-            issues = _issues(exc, self.where.lines, model)
+            issues = _issues(exc, cast(_Lines, self.where.lines), model)  # it only asks for lines
             raise SpecError([Note(self.where, loc_of(i.path), i.message) for i in issues]) from None
 
 
@@ -107,7 +123,7 @@ def read_documents(path: Path) -> list[Document]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([Note(Where(str(path), 0, _Lines(None)), (), f"cannot read: {exc}")]) from None
+        raise SpecError([Note(Where(str(path), 0, Fixed()), (), f"cannot read: {exc}")]) from None
     loader = Loader(text)
     found: list[Document] = []
     number = 0
@@ -118,10 +134,9 @@ def read_documents(path: Path) -> list[Document]:
             found += _objects(str(path), number, node, loader.construct_document(node))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = Where(str(path), number, _Lines(None))
-        line = f"line {mark.line + 1}: " if mark is not None else ""
+        where = Where(str(path), number, Fixed(mark.line + 1 if mark is not None else None))
         problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError([Note(where, (), f"{line}not valid YAML: {problem}")]) from None
+        raise SpecError([Note(where, (), f"not valid YAML: {problem}")]) from None
     finally:
         loader.dispose()
     return found

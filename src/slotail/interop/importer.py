@@ -10,7 +10,7 @@ import yaml
 
 from slotail.config.load import Loader, _Lines, load_config_text
 from slotail.errors import ConfigError
-from slotail.interop.documents import Document, Note, Notes, SpecError, Where, loc_of, read_documents
+from slotail.interop.documents import Document, Fixed, Note, Notes, SpecError, Where, loc_of, read_documents
 from slotail.interop.newconfig import NewSLO, config_data
 from slotail.interop.openslo_in import Catalog, OpenSLOImport
 from slotail.interop.openslo_spec import API_VERSION, KINDS, SLO, Object
@@ -87,7 +87,7 @@ def _convert(objects: list[tuple[Object | SlothSpec, Where]], files: list[str]) 
     if catalog.errors:
         raise SpecError(catalog.errors)
     if not slos:
-        raise SpecError([Note(Where(", ".join(files), 0, _Lines(None)), (), "no SLO found to import")])
+        raise SpecError([Note(Where(", ".join(files), 0, Fixed()), (), "no SLO found to import")])
     placeholders = sum(slo.placeholder for slo in slos)
     text = _header(files, placeholders) + dump_yaml([config_data(openslo.top, slos)])
     return Imported(text, [*notes, *_unfinished(text)], len(slos), placeholders)
@@ -97,9 +97,9 @@ def _header(files: list[str], placeholders: int) -> str:
     lines = [f"# slotail config written by `slotail import` from {', '.join(files)}."]
     if placeholders:
         lines += [
-            f"# {placeholders} SLI(s) are placeholders (`sli: {{placeholder: ...}}`, holding the query they came",
-            "# from): replace each with log matchers, events and bad (or events and latency.field for a",
-            "# latency SLI); `slotail check` lists them until then.",
+            f"# {placeholders} SLI(s) are placeholders (`sli: {{placeholder: ...}}`, holding the query they",
+            "# came from): replace each with log matchers, events and bad (or events and latency.field for",
+            "# a latency SLI); `slotail check` lists them until then.",
         ]
     return "\n".join(lines) + "\n\n"
 
@@ -117,4 +117,3 @@ def _unfinished(text: str) -> list[Note]:
             if not issue.path.endswith(".sli.placeholder")
         ]
     return []
-

@@ -12,14 +12,15 @@ from slotail.config.model import Defaults
 from slotail.interop.documents import Where
 from slotail.interop.shared import Flow, compact
 
-TOP_KEYS = ("sources", "timestamp", "defaults", "store", "slos", "alerts", "alertmanager", "maintenance")
-TOP_KEYS += ("budget_policy", "release_policy")
-SLO_KEYS = ("name", "objective", "period", "description", "sli", "alerts", "budget_policy", "group_by")
-SLO_KEYS += ("max_series",)
-SLI_KEYS = ("placeholder", "events", "good", "bad", "exclude", "latency")
-ALERT_KEYS = ("name", "severity", "burn_rate", "budget_percent", "sli_below", "bad_count", "percentile")
-ALERT_KEYS += ("above", "budget_below", "long_window", "window", "short_window", "for", "min_events")
-ALERT_KEYS += ("labels", "summary", "runbook")
+Keys = tuple[str, ...]
+TOP_KEYS: Keys = ("sources", "timestamp", "defaults", "store", "slos", "alerts", "alertmanager")
+TOP_KEYS += ("maintenance", "budget_policy", "release_policy")
+SLO_KEYS: Keys = ("name", "objective", "period", "description", "sli", "alerts", "budget_policy")
+SLO_KEYS += ("group_by", "max_series")
+SLI_KEYS: Keys = ("placeholder", "events", "good", "bad", "exclude", "latency")
+ALERT_KEYS: Keys = ("name", "severity", "burn_rate", "budget_percent", "sli_below", "bad_count")
+ALERT_KEYS += ("percentile", "above", "budget_below", "long_window", "window", "short_window", "for")
+ALERT_KEYS += ("min_events", "labels", "summary", "runbook")
 THRESHOLD_KEYS = ("budget_percent", "sli_below")  # burn rates stated another way, kept as written
 
 
@@ -47,7 +48,9 @@ class NewSLO:
             slo["period"] = self.period
         if self.description:
             slo["description"] = self.description
-        slo["sli"] = ordered({k: v if k == "placeholder" else styled(v) for k, v in self.sli.items()}, SLI_KEYS)
+        slo["sli"] = ordered(
+            {k: v if k == "placeholder" else styled(v) for k, v in self.sli.items()}, SLI_KEYS
+        )
         if self.alerts is not None:
             slo["alerts"] = [compact(ordered(alert, ALERT_KEYS)) for alert in self.alerts]
         slo |= {key: styled(value) for key, value in self.extra.items()}
@@ -59,7 +62,7 @@ def number(value: float) -> float | int:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def ordered(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+def ordered(data: dict[str, Any], keys: Keys) -> dict[str, Any]:
     """`data` with `keys` first, in that order, then any other key as it came."""
     return {k: data[k] for k in keys if k in data} | {k: v for k, v in data.items() if k not in keys}
 

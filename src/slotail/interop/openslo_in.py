@@ -103,10 +103,14 @@ class OpenSLOImport:
             assert isinstance(service, Service)
             for key, value in self.annotations(service.metadata, where).items():
                 if key in self.top and self.top[key] != value:
-                    self.note(where, ("metadata", "annotations", ANNOTATION + key), "another Service set it: kept")
+                    self.note(
+                        where, ("metadata", "annotations", ANNOTATION + key), "another Service set it: kept"
+                    )
                 self.top.setdefault(key, value)
             if service.spec.description or service.metadata.displayName:
-                self.note(where, ("spec",), "slotail configs have no services: its description is not carried")
+                self.note(
+                    where, ("spec",), "slotail configs have no services: its description is not carried"
+                )
         for source, where in self.catalog.all("DataSource"):
             assert isinstance(source, DataSource)
             message = f"slotail reads logs, not metric sources: {source.spec.type} is not carried"
@@ -157,11 +161,11 @@ class OpenSLOImport:
 
     # ---- metadata -------------------------------------------------------------------------------
 
-    def annotations(self, metadata: Metadata, where: Where) -> dict[str, Any]:
+    def annotations(self, metadata: Metadata, where: Where, at: Loc = ("metadata",)) -> dict[str, Any]:
         """The `slotail.dev/` annotations' values by key; others are noted as not carried."""
         found: dict[str, Any] = {}
         for key, text in metadata.annotations.items():
-            loc = ("metadata", "annotations", key)
+            loc = (*at, "annotations", key)
             if not key.startswith(ANNOTATION):
                 self.note(where, loc, "slotail has no annotations: not carried")
                 continue
@@ -200,13 +204,17 @@ class OpenSLOImport:
             self.note(where, (*loc, "duration"), message + length.slotail, slo)
             return length.slotail
         if window.calendar is not None:
-            self.calendar(window.calendar.startTime, window.calendar.timeZone, unit, where, (*loc, "calendar"), slo)
+            self.calendar(
+                window.calendar.startTime, window.calendar.timeZone, unit, where, (*loc, "calendar"), slo
+            )
         return unit
 
     def calendar(self, start: str, zone: str, unit: str, where: Where, loc: Loc, slo: str) -> None:
         """slotail's calendar periods are UTC, from midnight on the 1st (weeks: on Monday)."""
         if zone not in UTC_ZONES:
-            self.note(where, (*loc, "timeZone"), f"slotail's calendar periods are UTC: {zone} is not carried", slo)
+            self.note(
+                where, (*loc, "timeZone"), f"slotail's calendar periods are UTC: {zone} is not carried", slo
+            )
         try:
             begins = datetime.strptime(start, "%Y-%m-%d %H:%M:%S")
         except ValueError:
@@ -228,14 +236,18 @@ class OpenSLOImport:
         for k, objective in enumerate(spec.objectives):
             for key in ("timeSliceTarget", "timeSliceWindow"):
                 if getattr(objective, key) is not None and "budgeting" not in SlotailSLO.model_fields:
-                    self.note(where, ("spec", "objectives", k, key), "slotail has no timeslices: not carried", slo)
+                    self.note(
+                        where, ("spec", "objectives", k, key), "slotail has no timeslices: not carried", slo
+                    )
 
     # ---- the SLI --------------------------------------------------------------------------------
 
     def indicator(self, spec: SLOSpec, objective: Objective, where: Where, loc: Loc) -> Found | None:
         """The objective's own SLI (a composite SLO), else the SLO's; inline or by reference."""
         if objective.indicator is not None:
-            return Found(objective.indicator.spec, objective.indicator.metadata, where, (*loc, "indicator", "spec"))
+            return Found(
+                objective.indicator.spec, objective.indicator.metadata, where, (*loc, "indicator", "spec")
+            )
         if spec.indicator is not None:
             return Found(spec.indicator.spec, spec.indicator.metadata, where, ("spec", "indicator", "spec"))
         ref_loc = (*loc, "indicatorRef") if objective.indicatorRef else ("spec", "indicatorRef")
@@ -256,8 +268,12 @@ class OpenSLOImport:
             sli = self.matchers(found, slo)
         else:
             sli = {"placeholder": placeholder(spec)}
-            kinds = sorted({m.metricSource.type or m.metricSource.metricSourceRef or "?" for m in metrics.values()})
-            message = f"a {'/'.join(kinds)} query cannot become log matchers: `sli` is a placeholder to fill in"
+            kinds = sorted(
+                {m.metricSource.type or m.metricSource.metricSourceRef or "?" for m in metrics.values()}
+            )
+            message = (
+                f"a {'/'.join(kinds)} query cannot become log matchers: `sli` is a placeholder to fill in"
+            )
             self.note(found.where, (*found.loc, _metric_key(spec)), message, slo)
         self.threshold(sli, spec, objective, where, loc, slo)
         return sli
@@ -270,7 +286,9 @@ class OpenSLOImport:
             for key, value in metric.metricSource.spec.items():
                 if key in sli and sli[key] != value:
                     where = (*found.loc, _metric_key(spec), role, "metricSource", "spec", key)
-                    self.catalog.errors.add(found.where, where, f"`{key}` differs from another metric source's")
+                    self.catalog.errors.add(
+                        found.where, where, f"`{key}` differs from another metric source's"
+                    )
                 sli.setdefault(key, value)
         return sli
 
@@ -280,13 +298,17 @@ class OpenSLOImport:
         """A threshold objective (`op`, `value`) on a threshold metric: a latency SLI's threshold."""
         if spec.thresholdMetric is None:
             if objective.op is not None or objective.value is not None:
-                self.note(where, (*loc, "value"), "`op` and `value` only apply to a thresholdMetric: ignored", slo)
+                self.note(
+                    where, (*loc, "value"), "`op` and `value` only apply to a thresholdMetric: ignored", slo
+                )
             return
         if objective.value is None:
             self.note(where, loc, "no `value`: the latency threshold is left to fill in", slo)
             return
         if objective.op in ("gte", "gt"):
-            message = "slotail's latency SLIs are good at or under a threshold: good above a value has no form"
+            message = (
+                "slotail's latency SLIs are good at or under a threshold: good above a value has no form"
+            )
             self.note(where, (*loc, "op"), message, slo)
             return
         if objective.op != "lte":
@@ -334,11 +356,13 @@ class OpenSLOImport:
         condition = self.condition(spec.conditions[0], policy)
         if condition is None:
             return None
-        found, carried = condition, self.annotations(policy.metadata, policy.where)
+        found, carried = condition, self.annotations(policy.metadata, policy.where, _metadata(policy))
         cspec: AlertConditionSpec = found.spec
         rule, loc = cspec.condition, (*found.loc, "condition")
         if rule.kind != "burnrate":
-            self.note(found.where, (*loc, "kind"), f"slotail has no {rule.kind!r} condition: alert not imported")
+            self.note(
+                found.where, (*loc, "kind"), f"slotail has no {rule.kind!r} condition: alert not imported"
+            )
             return None
         if rule.op in ("lte", "lt") or rule.threshold <= 0:
             message = "slotail's burn-rate alerts fire at or above a positive threshold: alert not imported"
@@ -359,9 +383,8 @@ class OpenSLOImport:
             if rule.alertAfter.seconds < EVALUATION_STEP_S:
                 message = "shorter than backfill's evaluation step (1m): it holds for a whole step"
                 self.note(found.where, (*loc, "alertAfter"), message)
-        labels = slo_labels | self.labels(policy.metadata, policy.where, ("metadata", "labels"))
-        if found is not policy:
-            labels |= self.labels(found.metadata, found.where, ("metadata", "labels"))
+        labels = slo_labels | self.labels(policy.metadata, policy.where, (*_metadata(policy), "labels"))
+        labels |= self.labels(found.metadata, found.where, (*_metadata(found), "labels"))
         if labels:
             alert["labels"] = labels
         summary = cspec.description or spec.description
@@ -388,7 +411,10 @@ class OpenSLOImport:
         spec: AlertPolicySpec = policy.spec
         flags = {
             "alertWhenNoData": (spec.alertWhenNoData is True, "slotail's alerts never fire on no data"),
-            "alertWhenResolved": (spec.alertWhenResolved is True, "resolved notifications are Alertmanager's"),
+            "alertWhenResolved": (
+                spec.alertWhenResolved is True,
+                "resolved notifications are Alertmanager's",
+            ),
             "alertWhenBreaching": (spec.alertWhenBreaching is False, "slotail's alerts fire when breaching"),
         }
         for key, (said, message) in flags.items():
@@ -399,7 +425,9 @@ class OpenSLOImport:
 
     def target(self, item: TargetItem, policy: Found, loc: Loc) -> None:
         if item.targetRef is not None:
-            found = self.catalog.find("AlertNotificationTarget", item.targetRef, policy.where, (*loc, "targetRef"))
+            found = self.catalog.find(
+                "AlertNotificationTarget", item.targetRef, policy.where, (*loc, "targetRef")
+            )
             target = found[0].spec.target if found is not None else OWN_TARGET
             name = item.targetRef
         else:
@@ -414,7 +442,7 @@ def _overlay(alert: dict[str, Any], extra: Any, found: Found, notes: Notes) -> d
     """The alert with what `slotail export` kept in its annotation (a threshold changed since wins)."""
     if not isinstance(extra, dict):
         return alert
-    extra = dict(extra)
+    extra = dict[str, Any](extra)
     recorded = extra.pop("threshold", None)
     if any(key in extra for key in THRESHOLD_KEYS):
         if recorded == alert["burn_rate"]:
@@ -425,7 +453,12 @@ def _overlay(alert: dict[str, Any], extra: Any, found: Found, notes: Notes) -> d
             notes.add(found.where, (*found.loc, "condition", "threshold"), message)
     if "short_window" in extra or "long_window" in extra:
         alert["long_window"] = alert.pop("window")
-    return alert | extra
+    return {**alert, **extra}
+
+
+def _metadata(found: Found) -> Loc:
+    """Where the metadata of an object found inline (or of its own document) is."""
+    return (*found.loc[:-1], "metadata")
 
 
 def _metric_key(spec: SLISpec) -> str:
@@ -438,9 +471,10 @@ def placeholder(spec: SLISpec) -> dict[str, Any]:
     for role, metric in spec.metrics().items():
         source = metric.metricSource
         query = source.spec.get("query") if set(source.spec) == {"query"} else source.spec
-        where = " ".join(filter(None, (source.type, source.metricSourceRef and f"({source.metricSourceRef})")))
+        where = " ".join(
+            filter(None, (source.type, source.metricSourceRef and f"({source.metricSourceRef})"))
+        )
         kept[role] = {"source": where, "query": query} if where else query
     if spec.ratioMetric is not None and spec.ratioMetric.rawType is not None:
         kept["rawType"] = spec.ratioMetric.rawType
     return kept
-

@@ -34,7 +34,9 @@ from slotail.interop.shared import (
 )
 
 EXPRESSED = frozenset({"name", "objective", "period", "description", "sli", "alerts"})  # an SLO's keys
-ALERT_EXPRESSED = frozenset({"name", "severity", "burn_rate", "window", "long_window", "for", "labels", "summary"})
+ALERT_EXPRESSED = frozenset(
+    {"name", "severity", "burn_rate", "window", "long_window", "for", "labels", "summary"}
+)
 CALENDAR = {"month": ("1M", "2020-01-01"), "quarter": ("1Q", "2020-01-01"), "week": ("1w", "2020-01-06")}
 Loc = tuple[str | int, ...]
 
@@ -131,7 +133,11 @@ class _Exporter:
 
     def target(self) -> dict[str, Any]:
         description = "slotail's alerts go to Alertmanager: through `slotail rules`, or pushed by the sidecar"
-        return _object("AlertNotificationTarget", {"name": OWN_TARGET}, {"description": description, "target": OWN_TARGET})
+        return _object(
+            "AlertNotificationTarget",
+            {"name": OWN_TARGET},
+            {"description": description, "target": OWN_TARGET},
+        )
 
     def slo(self, i: int, slo: SLO, name: str) -> dict[str, Any]:
         raw = self.raw["slos"][i]
@@ -163,20 +169,27 @@ class _Exporter:
     def objective(slo: SLO) -> dict[str, Any]:
         if slo.sli.latency is None:
             return {"targetPercent": number(slo.objective)}
-        return {"op": "lte", "value": number(slo.sli.latency.threshold), "targetPercent": number(slo.objective)}
+        return {
+            "op": "lte",
+            "value": number(slo.sli.latency.threshold),
+            "targetPercent": number(slo.objective),
+        }
 
     def time_window(self, i: int, slo: SLO, annotations: dict[str, str]) -> dict[str, Any]:
         period = self.config.period(slo)
         if period.calendar and period.label in CALENDAR:
             duration, start = CALENDAR[period.label]
-            return {"duration": duration, "isRolling": False, "calendar": {"startTime": f"{start} 00:00:00", "timeZone": "UTC"}}
+            return {
+                "duration": duration,
+                "isRolling": False,
+                "calendar": {"startTime": f"{start} 00:00:00", "timeZone": "UTC"},
+            }
         seconds = period.nominal_seconds
-        duration = openslo_duration(seconds)
-        if duration is None or period.calendar:  # seconds, or a calendar period OpenSLO has no unit for
+        exact = openslo_duration(seconds)
+        if exact is None or period.calendar:  # seconds, or a calendar period OpenSLO has no unit for
             annotations[ANNOTATION + "period"] = annotation(period.label)
             self.note(("slos", i, "period"), f"carried in the SLO's annotation {ANNOTATION}period", slo.name)
-            duration = openslo_duration(-(-seconds // 60) * 60)
-        return {"duration": duration, "isRolling": True}
+        return {"duration": exact or _minutes(seconds), "isRolling": True}
 
     def alert_policies(self, i: int, slo: SLO, raw: dict[str, Any]) -> tuple[list[Any], list[dict[str, Any]]]:
         """The SLO's alerts: AlertPolicy references or inline ones, and (with their place) the alerts
@@ -189,7 +202,8 @@ class _Exporter:
         for j, (alert, rule) in enumerate(zip(alerts or [], self.config.alert_rules(slo), strict=True)):
             if not _burn(alert):
                 kept.append({"at": j} | alert)
-                message = f"alert {rule.name!r} has no OpenSLO form: carried in the SLO's annotation {ANNOTATION}alerts"
+                message = f"alert {rule.name!r} has no OpenSLO form: carried in the SLO's annotation "
+                message += f"{ANNOTATION}alerts"
                 self.note((*where, j), message, slo.name)
             elif not own and j in self.shared:
                 policies.append({"alertPolicyRef": self.shared[j]})
@@ -199,7 +213,9 @@ class _Exporter:
 
     def policy_object(self, j: int, name: str) -> dict[str, Any]:
         assert self.top_alerts is not None
-        heir = next(slo for slo, raw in zip(self.config.slos, self.raw["slos"], strict=True) if "alerts" not in raw)
+        heir = next(
+            slo for slo, raw in zip(self.config.slos, self.raw["slos"], strict=True) if "alerts" not in raw
+        )
         policy = self.policy(self.top_alerts[j], self.config.alert_rules(heir)[j], ("alerts", j), "", name)
         return _object("AlertPolicy", policy["metadata"], policy["spec"])
 
@@ -229,7 +245,10 @@ class _Exporter:
         spec |= {"severity": rule.severity, "condition": condition}
         inline = {"kind": "AlertCondition", "metadata": {"name": name}, "spec": spec}
         targets = [{"targetRef": OWN_TARGET}]
-        return {"metadata": metadata, "spec": {"alertWhenBreaching": True, "conditions": [inline], "notificationTargets": targets}}
+        return {
+            "metadata": metadata,
+            "spec": {"alertWhenBreaching": True, "conditions": [inline], "notificationTargets": targets},
+        }
 
     @staticmethod
     def duration(seconds: int, key: str, alert: dict[str, Any], extra: dict[str, Any]) -> str:
@@ -239,7 +258,12 @@ class _Exporter:
             return exact
         keys = ("long_window", "window") if key == "window" else (key,)
         extra |= {k: alert[k] for k in keys if k in alert}
-        return openslo_duration(-(-seconds // 60) * 60) or ""
+        return _minutes(seconds)
+
+
+def _minutes(seconds: int) -> str:
+    """A span rounded up to whole minutes, in OpenSLO shorthand."""
+    return f"{-(-seconds // 60)}m"
 
 
 def _burn(alert: dict[str, Any]) -> bool:

@@ -221,7 +221,9 @@ class SLOSpec(Spec):
         if self.indicator is not None and self.indicatorRef is not None:
             raise ValueError("expected one of `indicator` or `indicatorRef`, not both")
         if not own and not all(composite):
-            raise ValueError("expected `indicator` or `indicatorRef` (or one in every objective, a composite SLO)")
+            raise ValueError(
+                "expected `indicator` or `indicatorRef` (or one in every objective, a composite SLO)"
+            )
         if own and any(composite):
             raise ValueError("expected the SLI in `indicator`/`indicatorRef` or in the objectives, not both")
         return self

@@ -42,7 +42,9 @@ def _slo(
     new = NewSLO(names.take(slotail_name(slo.name)), slo.objective, where, PERIOD, slo.description or "")
     new.sli = {"placeholder": _placeholder(slo.sli, (*loc, "sli"), where, notes, new.name)}
     if slo.objective >= 100:
-        notes.add(where, (*loc, "objective"), "slotail needs an objective below 100%: fix it by hand", new.name)
+        notes.add(
+            where, (*loc, "objective"), "slotail needs an objective below 100%: fix it by hand", new.name
+        )
     if slo.plugins is not None and slo.plugins.chain:
         notes.add(where, (*loc, "plugins"), "Sloth's SLO plugins have no slotail form: not carried", new.name)
     labels = spec.labels | slo.labels
@@ -53,10 +55,15 @@ def _slo(
     return new
 
 
-def _placeholder(sli: SLI, loc: tuple[str | int, ...], where: Where, notes: Notes, slo: str) -> dict[str, Any]:
+def _placeholder(
+    sli: SLI, loc: tuple[str | int, ...], where: Where, notes: Notes, slo: str
+) -> dict[str, Any]:
     """The SLI's queries, kept for the person who writes its log matchers."""
     if sli.events is not None:
-        placeholder: dict[str, Any] = {"error_query": sli.events.error_query, "total_query": sli.events.total_query}
+        placeholder: dict[str, Any] = {
+            "error_query": sli.events.error_query,
+            "total_query": sli.events.total_query,
+        }
         kind = "events"
     elif sli.raw is not None:
         placeholder, kind = {"error_ratio_query": sli.raw.error_ratio_query}, "raw"
@@ -92,7 +99,9 @@ def _alerts(
         keys = shared | _annotations(alert.annotations, (*loc, f"{severity}_alert"), where, notes)
         # Sloth's own alerts carry sloth_severity; Alertmanager routes written for them keep working.
         own = labels | alerting.labels | alert.labels | {"sloth_severity": severity}
-        alerts += [window | {"labels": own} | keys for window in windows if window.get("severity") == severity]
+        alerts += [
+            window | {"labels": own} | keys for window in windows if window.get("severity") == severity
+        ]
     return alerts
 
 
@@ -103,4 +112,3 @@ def _annotations(
     for key in sorted(set(annotations) - set(ANNOTATIONS)):
         notes.add(where, (*loc, "annotations", key), "slotail alerts take `summary` and `runbook` only")
     return {ANNOTATIONS[k]: v for k, v in annotations.items() if k in ANNOTATIONS}
-
