@@ -226,6 +226,11 @@ def test_the_acceptance_specs_check_once_filled_in(tmp_path: Path, spec: str, sl
     target.write_text(yaml.safe_dump(config, sort_keys=False))
     checked = slotail("check", "--config", str(target))
     assert checked.returncode == 0, checked.stderr
+    # Filled in, the config round-trips through OpenSLO like any other.
+    log = write_log(tmp_path / "app.log", seed000)
+    original = run_backfill(target, [log])
+    assert any(a["intervals"] for slo in original["slos"] for a in slo["alerts"])
+    assert run_backfill(round_trip(tmp_path, target), [log]) == original
 
 
 def test_the_user_examples_are_the_acceptance_specs() -> None:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from slotail.config.model import SLO as SlotailSLO
 from slotail.interop.documents import Notes, Where
 from slotail.interop.newconfig import THRESHOLD_KEYS, NewSLO, number, period_supported
 from slotail.interop.openslo_spec import (
@@ -230,12 +229,13 @@ class OpenSLOImport:
             self.note(where, (*loc, "startTime"), message, slo)
 
     def budgeting(self, spec: SLOSpec, where: Where, slo: str) -> None:
-        if spec.budgetingMethod != "Occurrences" and "budgeting" not in SlotailSLO.model_fields:
+        """Timeslices are noted: slotail's config has no time-slice budgeting (yet) to carry them to."""
+        if spec.budgetingMethod != "Occurrences":
             message = f"slotail counts events (Occurrences): {spec.budgetingMethod} is not carried"
             self.note(where, ("spec", "budgetingMethod"), message, slo)
         for k, objective in enumerate(spec.objectives):
             for key in ("timeSliceTarget", "timeSliceWindow"):
-                if getattr(objective, key) is not None and "budgeting" not in SlotailSLO.model_fields:
+                if getattr(objective, key) is not None:
                     self.note(
                         where, ("spec", "objectives", k, key), "slotail has no timeslices: not carried", slo
                     )
@@ -314,7 +314,7 @@ class OpenSLOImport:
         if objective.op != "lte":
             self.note(where, (*loc, "op"), "slotail counts a latency at the threshold as good (lte)", slo)
         latency = dict(sli.get("latency") or {})
-        if "unit" not in latency:
+        if "placeholder" in sli and "unit" not in latency:  # (slotail's own matchers mean ms already)
             self.note(where, (*loc, "value"), "OpenSLO gives no unit: slotail reads the threshold in ms", slo)
         sli["latency"] = latency | {"threshold": number(objective.value)}
 
