@@ -267,6 +267,42 @@ def rules(config_path: Path) -> None:
     click.echo(render(load_config(config_path)), nl=False)
 
 
+@cli.command("import")
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def import_(specs: tuple[Path, ...]) -> None:
+    """Turn OpenSLO v1 and Sloth prometheus/v1 specs into a slotail config on stdout.
+
+    Metric queries become SLI placeholders to fill in with log matchers; everything the specs say that
+    slotail cannot is listed on stderr. Exit 2 when a spec cannot be read.
+    """
+    from slotail.interop.importer import import_specs
+
+    imported = import_specs(list(specs))
+    for note in imported.notes:
+        click.echo(str(note), err=True)
+    click.echo(imported.text, nl=False)
+    click.echo(
+        f"slotail import: {imported.slos} SLOs, {imported.placeholders} SLI placeholder(s) to fill in, "
+        f"{len(imported.notes)} note(s) above",
+        err=True,
+    )
+
+
+@cli.command()
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["openslo"]), default="openslo", show_default=True)
+@click.option("--service", help="The OpenSLO Service's name. [default: the config file's name]")
+def export(config_path: Path, fmt: str, service: str | None) -> None:
+    """Write the config as OpenSLO v1 (a YAML stream) on stdout; what OpenSLO cannot say goes in
+    slotail.dev/ annotations, each listed on stderr, so that `slotail import` gives the config back."""
+    from slotail.interop.openslo_out import export_openslo
+
+    exported = export_openslo(config_path, service)
+    for note in exported.notes:
+        click.echo(str(note), err=True)
+    click.echo(exported.text, nl=False)
+
+
 def _listen(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:

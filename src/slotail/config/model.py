@@ -285,6 +285,12 @@ class SLIKind(enum.Enum):
     LATENCY = "latency"
 
 
+PLACEHOLDER_MESSAGE = (
+    "imported SLI placeholder: replace with events/bad matchers (events and latency for a latency SLI); "
+    "`placeholder` holds the query it was imported from"
+)
+
+
 class SLISpec(Strict):
     """Which lines are events of an SLI, and which of them are good, bad or excluded."""
 
@@ -295,6 +301,15 @@ class SLISpec(Strict):
     bad: ExprField = None
     exclude: ExprField = None
     latency: LatencySpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_a_placeholder(cls, raw: object) -> object:
+        """`slotail import` writes `placeholder:` where a query could not become log matchers."""
+        if isinstance(raw, dict) and "placeholder" in raw:
+            problem: Problem = (("placeholder",), PLACEHOLDER_MESSAGE)
+            raise PydanticCustomError("placeholder", "imported SLI placeholder", {"problems": [problem]})
+        return raw
 
     @model_validator(mode="after")
     def _shape(self) -> SLISpec:
