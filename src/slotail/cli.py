@@ -230,7 +230,11 @@ def backfill(
     _report(result, fmt, Report(run.engine, recorder), out)
     for error in result.diagnostics.source_errors:
         logger.warning("source error", extra={"error": error})
-    if result.diagnostics.source_errors:
+    lines = result.lines
+    if lines.read and not lines.parsed:
+        reasons = dict(sorted(lines.invalid.items()))
+        logger.error("every line read was invalid: nothing was counted", extra={"invalid": reasons})
+    if result.diagnostics.source_errors or (lines.read and not lines.parsed):
         sys.exit(1)
     return SKIP_TEARDOWN
 
@@ -255,6 +259,7 @@ def _diagnostics(result: BackfillResult) -> dict[str, Any]:
         "too_old": d.too_old,
         "after_evaluated_at": d.after_at,
         "source_errors": d.source_errors,
+        "field_mismatch": result.lines.field_mismatch(),
     } | ({"series_overflow": d.series_overflow} if d.series_overflow else {})
 
 
