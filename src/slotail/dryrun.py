@@ -42,8 +42,9 @@ from slotail.parse.record import MISSING
 from slotail.pipeline import LineStats, Pipeline
 from slotail.sources.archive import RawBatch, read_batches
 
-SAMPLE = 100_000
-LINES, EVENTS = "lines", "events"  # what a field's types are tallied over: every line, or the SLO's events
+# What a field's types are tallied over: every line (an event pair's matchers), the SLO's events, or
+# its events not excluded (a latency).
+LINES, EVENTS, TIMED_EVENTS = "lines", "events", "events not excluded"
 KIND_PHRASES = {
     "string": "a string",
     "number": "a number",
@@ -62,7 +63,7 @@ class FieldUse(msgspec.Struct, frozen=True):
     path: str
     kinds: frozenset[str]
     how: str  # "gte 500", "a latency"
-    scope: str  # LINES or EVENTS
+    scope: str  # LINES, EVENTS or TIMED_EVENTS
 
 
 def describe(test: ValueTest) -> str:
@@ -129,7 +130,7 @@ def field_uses(slo: SLO) -> list[FieldUse]:
     found = [use for role, expr in matchers(slo) for use in _uses(role, expr, scope)]
     found += _uses("exclude", sli.exclude, EVENTS)
     if sli.latency is not None:
-        found.append(FieldUse("latency", sli.latency.field, frozenset({"number"}), "a latency", EVENTS))
+        found.append(FieldUse("latency", sli.latency.field, frozenset({"number"}), "a latency", TIMED_EVENTS))
     return found
 
 
@@ -154,17 +155,17 @@ class SLOTally:
         self.matchers: list[tuple[str, Reading]] = [(role, compile_reading(e)) for role, e in matchers(slo)]
         self.matched: Counter[str] = Counter()
         self.kinds: dict[tuple[str, str], Counter[str]] = {}  # (scope, path) -> JSON types seen
-        self.scoped: Counter[str] = Counter()  # lines per scope
         self.outcomes = np.zeros(3, np.int64)  # good, bad, excluded: the pipeline's
 
     def add(self, obj: dict[str, Any]) -> None:
+        """Tally one line: the types of the fields in scope, and which matchers it matched."""
         decision = self.decide(obj)
-        scopes = [LINES] if decision is None else [LINES, EVENTS]
-        self.scoped.update(scopes)
+        scopes = {LINES: True, EVENTS: decision is not None, TIMED_EVENTS: decision == TIMED}
         for use in self.uses:
-            if use.scope in scopes and (use.role != "latency" or decision == TIMED):
-                key = (use.scope, use.path) if use.role != "latency" else ("timed", use.path)
-                self.kinds.setdefault(key, Counter())[kind(self.getters[use.path](obj))] += 1
+            if scopes[use.scope]:
+                self.kinds.setdefault((use.scope, use.path), Counter())[
+                    kind(self.getters[use.path](obj))
+                ] += 1
         pair = self.slo.sli.kind is SLIKind.EVENT_PAIR
         for role, reading in self.matchers:
             if (pair or decision is not None) and reading(obj)[0]:
@@ -197,7 +198,7 @@ def sample_lines(path: str, max_line: int, limit: int) -> Iterator[RawBatch]:
             return
 
 
-def run_sample(config: Config, paths: list[str], limit: int = SAMPLE) -> Sample:
+def run_sample(config: Config, paths: list[str], limit: int) -> Sample:
     """Observe the first `limit` lines of each file as backfill does, and tally what the SLOs read."""
     pipeline = Pipeline(config)
     whole = Parser(config.timestamp.field, naive_utc=config.timestamp.naive == "utc")
@@ -259,7 +260,7 @@ def _hint(use: FieldUse, seen: Counter[str], sample: Sample) -> str:
 def _type_finding(use: FieldUse, tally: SLOTally, sample: Sample) -> tuple[str, bool] | None:
     """What a use found of its field's types over its scope, and whether none was a type it compares
     (None when every one was)."""
-    seen = tally.kinds.get(("timed" if use.role == "latency" else use.scope, use.path), Counter())
+    seen = tally.kinds.get((use.scope, use.path), Counter())
     total = sum(seen.values())
     if not total or all(k in use.kinds for k in seen):
         return None
@@ -270,8 +271,7 @@ def _type_finding(use: FieldUse, tally: SLOTally, sample: Sample) -> tuple[str, 
             never,
         )
     what = "read as a number" if use.role == "latency" else f"compared as {_kinds_text(use.kinds)}"
-    where = "lines" if use.scope == LINES else "events"
-    found = f"was {_seen_text(seen, use.kinds)} of {total} {where}"
+    found = f"was {_seen_text(seen, use.kinds)} of {total} {use.scope}"
     return f"{use.role}: {use.path} is {what} ({use.how}) but {found}{_hint(use, seen, sample)}", never
 
 
