@@ -97,11 +97,7 @@ def _value_reading(test: ValueTest) -> ValueReading:
 
 
 def _kleene_all(readings: list[ValueReading]) -> ValueReading:
-    def reading(v: Any) -> bool | None:
-        found = [r(v) for r in readings]
-        return False if False in found else None if None in found else True
-
-    return reading
+    return lambda v: _combine([(r(v), frozenset()) for r in readings], decisive=False)[0]
 
 
 def compile_reading(expr: Expr) -> Reading:
