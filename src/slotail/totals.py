@@ -45,6 +45,7 @@ class Totals:
         """Forget the per-SLO counters of every SLO not in `slos`."""
         self.events = Counter({key: n for key, n in self.events.items() if key[0] in slos})
         self.overflow = Counter({slo: n for slo, n in self.overflow.items() if slo in slos})
+        self.mismatches = Counter({key: n for key, n in self.mismatches.items() if key[0] in slos})
 
     def add_events(self, slo: str, counts: list[int], labels: tuple[tuple[str, str], ...] = ()) -> None:
         pairs = tuple(part for pair in labels for part in pair)
