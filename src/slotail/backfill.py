@@ -208,7 +208,7 @@ class Backfill:
                 p,
                 first_timestamp(p, self.config),
                 self._batches(p, (skip or {}).get(p, 0)),
-                self.lines.merge,
+                self._count_lines,
                 self.diagnostics.source_error,
             )
             for p in paths
@@ -227,6 +227,10 @@ class Backfill:
         self.diagnostics.series_overflow = self.pipeline.registry.overflow_by_slo()
         self.diagnostics.after_at = self.lines.after_until
         return BackfillResult(self.engine.snapshot(), self.lines, self.diagnostics, self._first)
+
+    def _count_lines(self, lines: LineStats) -> None:
+        self.lines.merge(lines)
+        self.pipeline.warn(lines)
 
     def _batches(self, path: str, skip: int) -> Iterator[ObservedBatch]:
         """A file's observed batches: from the worker processes when it suits them, else in-process."""

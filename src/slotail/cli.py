@@ -86,13 +86,60 @@ def cli(log_format: str, log_level: str) -> None:
     slog.setup(log_format, log_level)
 
 
+SAMPLE_LINES = 100_000  # lines `check --logs` reads from the start of each file
+
+
 @cli.command()
 @config_option
-def check(config_path: Path) -> None:
-    """Validate a config; print every problem with its key path and line (exit 2 if any)."""
+@click.option(
+    "--logs",
+    "dry_run",
+    is_flag=True,
+    help="Also run the config over the LOGFILES that follow (a dry run over a sample of each).",
+)
+@click.option(
+    "--sample",
+    default=SAMPLE_LINES,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Lines read from the start of each log file.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="The dry run's report: for people, or one JSON document.",
+)
+@click.argument("logfiles", nargs=-1, type=click.Path(exists=True, dir_okay=False, readable=True))
+def check(config_path: Path, dry_run: bool, sample: int, fmt: str, logfiles: tuple[str, ...]) -> None:
+    """Validate a config; print every problem with its key path and line (exit 2 if any).
+
+    With --logs FILE..., also run it over the first lines of each log file (plain, .gz, .zst): per SLO,
+    the events, good, bad and excluded it counted and the fields it could not read; exit 1 when an SLO
+    matched no event, or its `bad` (or `good`) or latency can never be read from these logs.
+    """
     config = load_config(config_path)
+    if bool(logfiles) != dry_run:
+        raise click.UsageError("--logs takes the log files to read: slotail check --config C --logs FILE...")
     alerts = sum(len(config.alert_rules(slo)) for slo in config.slos)
-    click.echo(f"{config_path}: OK — {len(config.slos)} SLOs, {alerts} alerts")
+    summary = f"{config_path}: OK — {len(config.slos)} SLOs, {alerts} alerts"
+    if not dry_run:
+        click.echo(summary)
+        return
+    from slotail.dryrun import findings, render_json, render_text, run_sample  # not needed by the others
+
+    found_sample = run_sample(config, list(logfiles), sample)
+    found = findings(found_sample)
+    if fmt == "json":
+        sys.stdout.buffer.write(
+            dumps({"config": str(config_path), **render_json(found_sample, found, sample)})
+        )
+    else:
+        click.echo(f"{summary}\n{render_text(found_sample, found, sample)}", nl=False)
+    if not all(f.ok for f in found):
+        sys.exit(1)
 
 
 def _workers(ctx: click.Context, param: click.Parameter, value: str) -> int:
@@ -230,7 +277,11 @@ def backfill(
     _report(result, fmt, Report(run.engine, recorder), out)
     for error in result.diagnostics.source_errors:
         logger.warning("source error", extra={"error": error})
-    if result.diagnostics.source_errors:
+    lines = result.lines
+    if lines.read and not lines.parsed:
+        reasons = dict(sorted(lines.invalid.items()))
+        logger.error("every line read was invalid: nothing was counted", extra={"invalid": reasons})
+    if result.diagnostics.source_errors or (lines.read and not lines.parsed):
         sys.exit(1)
     return SKIP_TEARDOWN
 
@@ -255,6 +306,7 @@ def _diagnostics(result: BackfillResult) -> dict[str, Any]:
         "too_old": d.too_old,
         "after_evaluated_at": d.after_at,
         "source_errors": d.source_errors,
+        "field_mismatch": result.lines.field_mismatch(),
     } | ({"series_overflow": d.series_overflow} if d.series_overflow else {})
 
 

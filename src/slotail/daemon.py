@@ -430,6 +430,7 @@ class Daemon:
     def _process(self, batch: RawBatch) -> None:
         runtime = self.runtime
         obs, stats = runtime.pipeline.observe(batch)
+        runtime.pipeline.warn(stats)
         self.totals.add_lines(batch.source, stats)
         self._dirty = True
         if not len(obs):

@@ -27,6 +27,7 @@ TICK_DURATION = "slotail_tick_duration_seconds"
 FILES_OPEN = "slotail_files_open"
 STORE_BYTES = "slotail_store_bytes"
 SERIES_OVERFLOW = "slotail_series_overflow"  # grouped SLOs: events folded into overflow
+FIELD_MISMATCH = "slotail_field_mismatch"  # events with a field the SLO reads missing or of another type
 BUILD_INFO = "slotail_build_info"
 
 # Labels.
@@ -40,3 +41,4 @@ PERCENTILE = "percentile"
 SOURCE = "source"
 RESULT = "result"
 REASON = "reason"
+FIELD = "field"

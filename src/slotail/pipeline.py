@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from itertools import compress
@@ -11,21 +12,25 @@ import msgspec
 import numpy as np
 
 from slotail.classify import Classifier, Observations
-from slotail.classify.classifier import number_fields, read_fields
+from slotail.classify.classifier import MismatchKey, number_fields, read_fields
 from slotail.classify.maintenance import Maintenance
 from slotail.classify.series import SeriesRegistry
 from slotail.config import Config
 from slotail.parse import ParsedBatch, Parser
 from slotail.sources.archive import RawBatch, read_batches
 
+logger = logging.getLogger("slotail.pipeline")
+
 
 class LineStats(msgspec.Struct):
-    """How many lines were read, parsed, invalid (by reason) and unmatched."""
+    """How many lines were read, parsed, invalid (by reason) and unmatched, and the events whose
+    fields the config could not read, by (slo, field, reason)."""
 
     parsed: int = 0
     unmatched: int = 0
     invalid: Counter[str] = msgspec.field(default_factory=Counter)
     after_until: int = 0  # parsed lines stamped after the pipeline's `until` (backfill's --at): ignored
+    mismatches: Counter[MismatchKey] = msgspec.field(default_factory=Counter)
 
     @property
     def read(self) -> int:
@@ -40,6 +45,15 @@ class LineStats(msgspec.Struct):
         self.unmatched += other.unmatched
         self.invalid.update(other.invalid)
         self.after_until += other.after_until
+        self.mismatches.update(other.mismatches)
+
+    def field_mismatch(self) -> dict[str, dict[str, dict[str, int]]]:
+        """The field mismatches as `{slo: {field: {reason: events}}}`, sorted, above 0 only."""
+        nested: dict[str, dict[str, dict[str, int]]] = {}
+        for (slo, field, reason), count in sorted(self.mismatches.items()):
+            if count:
+                nested.setdefault(slo, {}).setdefault(field, {})[reason] = count
+        return nested
 
 
 def parser_for(config: Config) -> Parser:
@@ -67,13 +81,15 @@ class Pipeline:
         self.registry = self.classifier.registry
         self.maintenance = Maintenance(config)
         self.stats = LineStats()
+        self._warned: set[MismatchKey] = set()
 
     def observe(self, raw: RawBatch) -> tuple[Observations, LineStats]:
         """Observations of a batch, and its line counts (also added to `stats`)."""
         parsed = self.parser.parse(raw.lines, raw.too_long)
         after = self._cut(parsed)
         observations = self.maintenance.apply(self.classifier.classify(parsed), self.registry)
-        batch = LineStats(parsed.parsed + after, observations.unmatched, parsed.invalid, after)
+        mismatches = self.classifier.mismatches
+        batch = LineStats(parsed.parsed + after, observations.unmatched, parsed.invalid, after, mismatches)
         self.stats.merge(batch)
         return observations, batch
 
@@ -87,6 +103,16 @@ class Pipeline:
             parsed.events = list(compress(parsed.events, keep.tolist()))
             parsed.ts_us = parsed.ts_us[keep]
         return after
+
+    def warn(self, lines: LineStats) -> None:
+        """Log each (slo, field, reason) of field mismatches once, the first time it is counted."""
+        for slo, field, reason in sorted(lines.mismatches.keys() - self._warned):
+            logger.warning(
+                "an SLO reads a field its events lack or hold as another JSON type: its counts may be "
+                "wrong (diagnostics.field_mismatch, slotail_field_mismatch_total; try slotail check --logs)",
+                extra={"slo": slo, "field": field, "reason": reason},
+            )
+            self._warned.add((slo, field, reason))
 
 
 class ObservedBatch(NamedTuple):

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from slotail.classify.classifier import MismatchKey
 from slotail.outcomes import NAMES
 from slotail.pipeline import LineStats
 
@@ -24,6 +25,7 @@ class Totals:
     health: Counter[str] = field(default_factory=Counter)  # bytes_read, rotations, truncations, late, ...
     source_errors: Counter[str] = field(default_factory=Counter)  # reason: permission_denied, vanished, ...
     overflow: Counter[str] = field(default_factory=Counter)  # grouped slo: events folded into overflow
+    mismatches: Counter[MismatchKey] = field(default_factory=Counter)  # events whose fields were unreadable
 
     def add_lines(self, source: str, stats: LineStats) -> None:
         self.lines[(source, "parsed")] += stats.parsed
@@ -31,6 +33,7 @@ class Totals:
         self.lines[(source, "invalid")] += stats.invalid_total
         for reason, count in stats.invalid.items():
             self.invalid[(source, reason)] += count
+        self.mismatches.update(stats.mismatches)
 
     def declare(self, slos: list[str]) -> None:
         """Give every SLO all its outcome counters from the start, at 0 (no gaps for rate())."""
@@ -42,6 +45,7 @@ class Totals:
         """Forget the per-SLO counters of every SLO not in `slos`."""
         self.events = Counter({key: n for key, n in self.events.items() if key[0] in slos})
         self.overflow = Counter({slo: n for slo, n in self.overflow.items() if slo in slos})
+        self.mismatches = Counter({key: n for key, n in self.mismatches.items() if key[0] in slos})
 
     def add_events(self, slo: str, counts: list[int], labels: tuple[tuple[str, str], ...] = ()) -> None:
         pairs = tuple(part for pair in labels for part in pair)
@@ -56,6 +60,7 @@ class Totals:
         stats.unmatched = sum(n for (_, result), n in self.lines.items() if result == "unmatched")
         for (_, reason), n in self.invalid.items():
             stats.invalid[reason] += n
+        stats.mismatches.update(self.mismatches)
         return stats
 
     def copy(self) -> Totals:
@@ -67,6 +72,7 @@ class Totals:
             Counter(self.health),
             Counter(self.source_errors),
             Counter(self.overflow),
+            Counter(self.mismatches),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -78,6 +84,7 @@ class Totals:
             "health": dict(self.health),
             "source_errors": dict(self.source_errors),
             "overflow": dict(self.overflow),
+            "mismatches": [[*k, v] for k, v in self.mismatches.items()],
         }
 
     @staticmethod
@@ -90,4 +97,5 @@ class Totals:
             Counter(doc.get("health", {})),
             Counter(doc.get("source_errors", {})),
             Counter(doc.get("overflow", {})),
+            Counter({(a, b, c): n for a, b, c, n in doc.get("mismatches", [])}),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -11,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slotail.classify.match import Predicate, compile_expr
+from slotail.classify.mismatch import compile_diagnosis, latency_mismatch
 from slotail.classify.series import Labels, SeriesRegistry
 from slotail.config.expr import fields_read
 from slotail.config.model import SLO, Config, LatencySpec, SLIKind
@@ -22,6 +24,7 @@ Outcome = tuple[int, int]  # (outcome, latency in µs or -1)
 Rule = Callable[[dict[str, Any]], Outcome | None]
 Decide = Callable[[dict[str, Any]], int | None]  # an outcome, TIMED, or None when not an event
 Int64s = npt.NDArray[np.int64]
+MismatchKey = tuple[str, str, str]  # (slo, field, reason): what `slotail_field_mismatch_total` counts
 
 TIMED = 3  # an event whose latency decides its outcome (the classes' own marker, never stored)
 MAX_CLASSES = 1 << 12  # distinct per-SLO decision tuples kept; lines beyond are classified one by one
@@ -250,28 +253,40 @@ def judge(values: npt.NDArray[np.float64], spec: LatencySpec) -> tuple[Int64s, I
 
 
 class KeyClasses:
-    """Distinct per-SLO decisions, as flat numpy tables of hits (series, decision) per class."""
+    """Distinct per-SLO decisions (with the field mismatches they come with), as flat numpy tables of
+    hits (series, decision) per class, and of (class, mismatch) pairs."""
 
     def __init__(self) -> None:
-        self.ids: dict[tuple[int | None, ...], int] = {}
+        self.ids: dict[tuple[tuple[int | None, ...], tuple[int, ...]], int] = {}
         self._first: list[int] = []
         self._count: list[int] = []
         self._sid: list[int] = []
         self._decision: list[int] = []
+        self._flagged: list[tuple[int, int]] = []  # (class, mismatch id) for every mismatch of a class
         self.tables: tuple[npt.NDArray[np.int64], ...] = ()
+        self.flag_tables: tuple[npt.NDArray[np.int64], ...] = ()
 
-    def intern(self, decisions: tuple[int | None, ...]) -> int:
-        """The class id of a tuple of decisions (one per SLO, None where the line is not an event)."""
-        cid = self.ids.get(decisions)
+    def intern(self, decisions: tuple[int | None, ...], mismatches: tuple[int, ...] = ()) -> int:
+        """The class id of a tuple of decisions (one per SLO, None where the line is not an event) and
+        the ids of the field mismatches of those events."""
+        cid = self.ids.get((decisions, mismatches))
         if cid is None:
-            cid = self.ids[decisions] = len(self.ids)
+            cid = self.ids[decisions, mismatches] = len(self.ids)
             hits = [(sid, d) for sid, d in enumerate(decisions) if d is not None]
             self._first.append(len(self._sid))
             self._count.append(len(hits))
             self._sid += [sid for sid, _ in hits]
             self._decision += [d for _, d in hits]
-            self.tables = ()
+            self._flagged += [(cid, m) for m in mismatches]
+            self.tables = self.flag_tables = ()
         return cid
+
+    def flags(self) -> tuple[npt.NDArray[np.int64], ...]:
+        """(class, mismatch id) columns of every mismatch of every class."""
+        if not self.flag_tables:
+            pairs = np.array(self._flagged, np.int64).reshape(-1, 2)
+            self.flag_tables = (pairs[:, 0], pairs[:, 1])
+        return self.flag_tables
 
     def arrays(self) -> tuple[npt.NDArray[np.int64], ...]:
         """(first hit, hit count) per class and (series, decision) per hit."""
@@ -302,10 +317,14 @@ class Classifier:
         self.deferred: dict[int, list[Labels]] = {}  # the last batch's group tuples, by grouped SLO
         self.rules = [(i, compile_rule(slo)) for i, slo in enumerate(config.slos)]
         self.decisions = [compile_decision(slo) for slo in config.slos]
+        self.diagnoses = [compile_diagnosis(slo) for slo in config.slos]
+        self.slo_names = [slo.name for slo in config.slos]
         self.latency_fields: dict[str, dict[int, LatencySpec]] = {}
+        self.latency_of: dict[int, str] = {}  # SLO -> its latency field
         for i, slo in enumerate(config.slos):
             if slo.sli.latency is not None:
                 self.latency_fields.setdefault(slo.sli.latency.field, {})[i] = slo.sli.latency
+                self.latency_of[i] = slo.sli.latency.field
         getter = field_getter if layout is None else layout.getter
         self.latency_getters = {field: getter(field) for field in self.latency_fields}
         self.latency_floats = {
@@ -316,22 +335,28 @@ class Classifier:
         self.cache: dict[Any, int] = {}  # key -> class; keys not `cacheable` with their values' types
         self.cache_size = cache_size
         self.classes = KeyClasses()
+        self.mismatch_keys: list[MismatchKey] = []  # by mismatch id
+        self._mismatch_ids: dict[MismatchKey, int] = {}
+        self.mismatches: Counter[MismatchKey] = Counter()  # the last batch's field mismatches
 
     def classify(self, batch: ParsedBatch) -> Observations:
-        """A batch's observations, in line order and then series order."""
+        """A batch's observations, in line order and then series order (its field mismatches in
+        `mismatches`)."""
         cids = self._class_ids(batch.events)
+        tally = self._class_mismatches(cids)
         line, sid, decision, per_line = self._hits(cids)
-        outcome, latency = self._resolve(batch, line, sid, decision)
+        outcome, latency = self._resolve(batch, line, sid, decision, tally)
         unmatched = int(np.count_nonzero((per_line == 0) & (cids >= 0)))
         slow = np.flatnonzero(cids < 0)
         if len(slow):
-            extra, missed = self._one_by_one(batch, slow)
+            extra, missed = self._one_by_one(batch, slow, tally)
             line, sid, outcome, latency = (
                 np.concatenate(p) for p in zip((line, sid, outcome, latency), extra, strict=True)
             )
             order = np.argsort(line, kind="stable")
             line, sid, outcome, latency = line[order], sid[order], outcome[order], latency[order]
             unmatched += missed
+        self.mismatches = Counter({self.mismatch_keys[m]: n for m, n in tally.items() if n})
         self.deferred = {}
         for slo in self.registry.grouped:
             mine = np.flatnonzero(sid == slo)
@@ -381,15 +406,54 @@ class Classifier:
             return cid
         if len(self.classes.ids) >= MAX_CLASSES:
             return -1
-        cid = self.classes.intern(tuple(decide(obj) for decide in self.decisions))
+        decisions = tuple(decide(obj) for decide in self.decisions)
+        cid = self.classes.intern(decisions, self._diagnose(obj, decisions))
         if len(self.cache) < self.cache_size:
             self.cache[key] = cid
         return cid
 
+    def _mismatch_id(self, slo: int, field: str, reason: str) -> int:
+        key = (self.slo_names[slo], field, reason)
+        found = self._mismatch_ids.get(key)
+        if found is None:
+            found = self._mismatch_ids[key] = len(self.mismatch_keys)
+            self.mismatch_keys.append(key)
+        return found
+
+    def _diagnose(self, obj: Any, decisions: tuple[int | None, ...]) -> tuple[int, ...]:
+        """The mismatch ids of an object's match expressions, on the SLOs it is an event of."""
+        found = {
+            self._mismatch_id(slo, field, reason)
+            for slo, d in enumerate(decisions)
+            if d is not None
+            for field, reason in self.diagnoses[slo](obj)
+        }
+        return tuple(sorted(found))
+
+    def _class_mismatches(self, cids: Int64s) -> Counter[int]:
+        """Events by mismatch id of the cached classes' lines: a count per class, then per mismatch."""
+        classes, ids = self.classes.flags()
+        if not len(classes):  # no class has any: nothing to count
+            return Counter()
+        per_class = np.bincount(cids[cids >= 0], minlength=len(self.classes.ids))
+        per_id = np.zeros(len(self.mismatch_keys), np.int64)
+        np.add.at(per_id, ids, per_class[classes])
+        return Counter(dict(zip(np.flatnonzero(per_id).tolist(), per_id[per_id > 0].tolist(), strict=True)))
+
+    def _latency_mismatches(self, events: list[Any], lines: list[int], slo: int, tally: Counter[int]) -> None:
+        """Count the lines (timed events of `slo` whose latency is no number) by why."""
+        field = self.latency_of[slo]
+        get = self.latency_getters[field]
+        for i in lines:
+            reason = latency_mismatch(get(events[i]))
+            if reason is not None:
+                tally[self._mismatch_id(slo, field, reason)] += 1
+
     def _resolve(
-        self, batch: ParsedBatch, line: Int64s, sid: Int64s, decision: Int64s
+        self, batch: ParsedBatch, line: Int64s, sid: Int64s, decision: Int64s, tally: Counter[int]
     ) -> tuple[Int64s, Int64s]:
-        """(outcome, latency µs) of the cached hits, reading latencies where they decide."""
+        """(outcome, latency µs) of the cached hits, reading latencies where they decide; latencies
+        that are no number go to `tally`."""
         outcome = decision.copy()
         latency = np.full(len(line), -1, np.int64)
         timed = np.flatnonzero(decision == TIMED)
@@ -401,13 +465,25 @@ class Classifier:
                 for series, spec in specs.items():
                     mine = timed[timed_sid == series]
                     if len(mine):
-                        outcome[mine], latency[mine] = judge(values[line[mine]], spec)
+                        read = values[line[mine]]
+                        outcome[mine], latency[mine] = judge(read, spec)
+                        if np.isnan(read).any():  # no number: missing or of another type
+                            self._latency_mismatches(
+                                batch.events, line[mine[np.isnan(read)]].tolist(), series, tally
+                            )
         return outcome, latency
 
     def _one_by_one(
-        self, batch: ParsedBatch, slow: Int64s
+        self, batch: ParsedBatch, slow: Int64s, tally: Counter[int]
     ) -> tuple[tuple[Int64s, Int64s, Int64s, Int64s], int]:
-        """(line, series, outcome, latency) of lines classified by the per-line rules, and how many missed."""
+        """(line, series, outcome, latency) of lines classified by the per-line rules, and how many
+        missed; their field mismatches go to `tally`, as their classes' would."""
+        for i in slow.tolist():
+            obj = batch.events[i]
+            decisions = tuple(decide(obj) for decide in self.decisions)
+            tally.update(self._diagnose(obj, decisions))
+            for slo in [slo for slo, d in enumerate(decisions) if d == TIMED]:
+                self._latency_mismatches(batch.events, [i], slo, tally)
         hits = [
             (i, sid, found)
             for i in slow.tolist()

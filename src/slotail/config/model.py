@@ -15,6 +15,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -321,6 +323,11 @@ class SLISpec(Strict):
         elif self.events is not None:
             if self.good is None and self.bad is None:
                 raise ValueError("an `events` SLI needs `bad` (or `good`) to say which events fail")
+            if self.good is not None and self.bad is not None:
+                raise ValueError(
+                    "an `events` SLI takes `bad` (the rest are good) or `good` (the rest are bad), not both; "
+                    "for an event pair (a good line and a bad line) drop `events`"
+                )
         elif self.good is None or self.bad is None:
             raise ValueError(
                 "expected `events` with `bad`, `good` with `bad` (an event pair), or `events` with `latency`"
@@ -414,18 +421,36 @@ def _alerts(raw: object, info: ValidationInfo) -> object:
         from slotail.config.windows import load_window_set
 
         base = (info.context or {}).get("base_dir")
-        return load_window_set(raw, base)
+        alerts = load_window_set(raw, base)
+        for _, message in _duplicates(_raw_names(alerts), "alert"):  # its lines are not the config's
+            raise ValueError(f"window set {raw!r}: {message}")
+        return alerts
     return raw
 
 
+def _raw_names(items: object) -> list[object]:
+    """The `name` of each item of a list not validated yet (None where an item is no mapping)."""
+    if not isinstance(items, list):
+        return []
+    return [item.get("name") if isinstance(item, dict) else None for item in items]
+
+
+def _duplicates(names: list[object], what: str) -> list[Problem]:
+    """A problem located at each repeated name (`(i, "name")`), for the loader to report at its line."""
+    seen: set[str] = set()
+    problems: list[Problem] = []
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            problems.append(((i, "name"), f"{what} name {name!r} is used twice; names must be unique"))
+        seen.add(name)
+    return problems
+
+
 def _check_unique(items: list[Any] | None, what: str) -> None:
-    """Raise an error located at each repeated `name`, for the loader to report at that key's line."""
-    names = [item.name for item in items or []]
-    problems: list[Problem] = [
-        ((i, "name"), f"{what} name {name!r} is used twice; names must be unique")
-        for i, name in enumerate(names)
-        if name in names[:i]
-    ]
+    """Raise an error located at each repeated `name`."""
+    problems = _duplicates([item.name for item in items or []], what)
     if problems:
         raise PydanticCustomError("duplicate", "duplicate names", {"problems": problems})
 
@@ -527,12 +552,42 @@ class Config(Strict):
     maintenance: list[MaintenanceSpec] = Field(default_factory=list)
     budget_policy: StatusLevels | None = None
     release_policy: list[ReleaseRule] | None = None
+    severities: list[Name] | None = Field(default=None, min_length=1)  # when given, the only ones allowed
 
-    @field_validator("slos")
+    @model_validator(mode="wrap")
     @classmethod
-    def _unique_slos(cls, slos: list[SLO]) -> list[SLO]:
-        _check_unique(slos, "SLO")
-        return slos
+    def _unique_slos(cls, raw: Any, handler: ModelWrapValidatorHandler[Config]) -> Config:
+        """Two SLOs with one name, reported together with whatever else is wrong (SLOs that fail
+        validation still have their names compared)."""
+        names = _raw_names(raw.get("slos") if isinstance(raw, dict) else None)
+        problems = [(("slos", *where), message) for where, message in _duplicates(names, "SLO")]
+        duplicate = PydanticCustomError("duplicate", "duplicate names", {"problems": problems})
+        try:
+            config = handler(raw)
+        except ValidationError as exc:
+            if not problems:
+                raise
+            raise _with_error(exc, duplicate, raw) from None
+        if problems:
+            raise duplicate
+        return config
+
+    @model_validator(mode="after")
+    def _known_severities(self) -> Config:
+        if self.severities is None:
+            return self
+        allowed = ", ".join(self.severities)
+        lists: list[tuple[tuple[str | int, ...], list[AlertSpec] | None]] = [(("alerts",), self.alerts)]
+        lists += [(("slos", i, "alerts"), slo.alerts) for i, slo in enumerate(self.slos)]
+        problems: list[Problem] = [
+            ((*where, j, "severity"), f"unknown severity {spec.severity!r}; `severities` lists {allowed}")
+            for where, specs in lists
+            for j, spec in enumerate(specs or [])
+            if spec.severity not in self.severities
+        ]
+        if problems:
+            raise PydanticCustomError("severity", "unknown severities", {"problems": problems})
+        return self
 
     @model_validator(mode="after")
     def _percentile_alerts_read_latency(self) -> Config:
@@ -593,6 +648,16 @@ class Config(Strict):
         """The SLO's alerts, resolved: burn-rate factors derived from budget spent or the SLI allowed."""
         period_s = self.period(slo).nominal_seconds
         return [_resolve(spec, slo, period_s) for spec in self.alert_specs(slo)]
+
+
+def _with_error(exc: ValidationError, error: PydanticCustomError, raw: Any) -> ValidationError:
+    """`exc`'s errors and one more, at the model's top."""
+    details: list[Any] = [
+        {"type": PydanticCustomError(e["type"], e["msg"], e.get("ctx")), "loc": e["loc"], "input": e["input"]}
+        for e in exc.errors()
+    ]
+    details.append({"type": error, "loc": (), "input": raw})
+    return ValidationError.from_exception_data(exc.title, details)
 
 
 def _resolve(spec: AlertSpec, slo: SLO, period_s: int) -> AlertRule:

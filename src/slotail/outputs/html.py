@@ -15,7 +15,17 @@ from slotail.engine.snapshot import AlertState, Release, SLOStatus, Snapshot
 from slotail.outputs.charts import PALETTE, Chart, Line, legend, line_chart
 from slotail.outputs.history import SLOHistory
 from slotail.outputs.lookback import SLOLookback
-from slotail.outputs.text import RAG, budget_left, burn, current, fired, overall, target, until
+from slotail.outputs.text import (
+    RAG,
+    budget_left,
+    burn,
+    current,
+    fired,
+    mismatch_warning,
+    overall,
+    target,
+    until,
+)
 from slotail.pipeline import LineStats
 from slotail.timeutil import iso_utc
 
@@ -375,6 +385,9 @@ def render_html(
         f"{release_banner(snapshot.release)}<div class='grid'>{_summary(snapshot, recent)}{_fired(snapshot)}"
         f"{''.join(sections)}</div>"
     )
+    warning = mismatch_warning(lines)
+    if warning is not None:  # above everything: the numbers below may be wrong
+        body = f'<div class="decision amber">{escape(warning)}</div>{body}'
     alarms = header_alarms(snapshot, REPORT_AGO)
     subtitle += f" · at that time {alarms_summary(snapshot)}"
     css = "red" if loudest(snapshot.slos) == "red" else ""

@@ -125,6 +125,12 @@ def counter_metrics(totals: Totals) -> Iterator[Metric]:
         (((slo,), count) for slo, count in sorted(totals.overflow.items())),
     )
     yield _counter(
+        n.FIELD_MISMATCH,
+        "Events on which a field the SLO reads was missing or of a JSON type its test never compares.",
+        [n.SLO, n.FIELD, n.REASON],
+        sorted(totals.mismatches.items()),
+    )
+    yield _counter(
         n.LINES,
         "Log lines by result (parsed includes unmatched).",
         [n.SOURCE, n.RESULT],

@@ -47,6 +47,21 @@ def until(interval: Interval) -> str:
     return iso_utc(interval.end_us) if interval.end_us is not None else "still active"
 
 
+def mismatch_warning(lines: LineStats) -> str | None:
+    """A warning naming the fields the config could not read on events (None when it read them all)."""
+    found = [
+        f"{slo}: {field} {reason} in {count} events"
+        for (slo, field, reason), count in sorted(lines.mismatches.items())
+        if count
+    ]
+    if not found:
+        return None
+    return (
+        "Warning: the config cannot read some fields of its events, so the SLOs that read them may be "
+        f"wrong — {'; '.join(found)}. Run `slotail check --config … --logs …` to see why."
+    )
+
+
 def render_table(snapshot: Snapshot, lines: LineStats, console: Console) -> None:
     """The SLO table and burn rates, for a terminal."""
     table = Table(title=f"SLOs at {iso_utc(snapshot.at_us)}", box=box.SIMPLE_HEAVY)
@@ -83,6 +98,9 @@ def render_table(snapshot: Snapshot, lines: LineStats, console: Console) -> None
         f"lines: {lines.read} read, {lines.parsed} parsed, {lines.invalid_total} invalid ({invalid}), "
         f"{lines.unmatched} unmatched"
     )
+    warning = mismatch_warning(lines)
+    if warning is not None:
+        console.print(warning, style="bold yellow", markup=False)
 
 
 def cell(text: str) -> str:
@@ -112,7 +130,10 @@ def overall(slos: Sequence[SLOStatus]) -> str:
 
 def render_markdown(snapshot: Snapshot, lines: LineStats, recent: Mapping[str, SLOLookback]) -> str:
     """Seed 000's weekly review: SLO status with trend, the release decision, burn rates, alerts fired."""
-    out = [f"## SLO weekly review — {iso_utc(snapshot.at_us)}", "", "### SLO status", ""]
+    out = [f"## SLO weekly review — {iso_utc(snapshot.at_us)}", ""]
+    warning = mismatch_warning(lines)
+    out += [f"> **{cell(warning)}**", ""] if warning is not None else []
+    out += ["### SLO status", ""]
     out += ["| SLO | Target | Current | Budget remaining | Status | Trend |", "|---|---|---|---|---|---|"]
     for slo in snapshot.slos:
         arrow = recent[slo.title].trend.arrow() if slo.title in recent else "—"

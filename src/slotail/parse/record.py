@@ -10,13 +10,14 @@ that reads fields through `field_getter` reads records and dicts alike.
 A field read only as a number (a latency) is decoded as a float (None for
 null, NaN where missing; numpy reads both as NaN): msgspec refuses a line where
 it is anything else (a string, a bool), and the reference decoder then gives
-it NaN too.
+it NOT_A_NUMBER, a NaN whose bits tell it from a missing field's.
 """
 
 from __future__ import annotations
 
 import math
 import operator
+import struct
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
@@ -25,12 +26,18 @@ import msgspec
 
 MISSING: Any = msgspec.UNSET  # an absent field (JSON null is None); a record's default for every field
 NAN = math.nan
+# A quiet NaN of its own bits: a value that is present but no number (the field mismatch counts tell
+# it from a missing one); numpy keeps the bits, and reads it as NaN like any other.
+NOT_A_NUMBER: float = struct.unpack("<d", (0x7FF8_0000_0000_0BAD).to_bytes(8, "little"))[0]
 
 
-def as_number(value: Any) -> float:
+def as_number(value: Any) -> float | None:
     """A number field's value as the reference decoder's record holds it: the float of a JSON number,
-    else NaN (msgspec leaves a null as None; both read as NaN in numpy and as no number)."""
-    return float(value) if type(value) is int or type(value) is float else NAN
+    NaN where missing, None for null (as msgspec leaves it), else NOT_A_NUMBER; all but numbers read
+    as NaN in numpy and as no number."""
+    if type(value) is int or type(value) is float:
+        return float(value)
+    return NAN if value is MISSING else None if value is None else NOT_A_NUMBER
 
 
 def dig(value: Any, keys: Iterable[str]) -> Any:
@@ -71,7 +78,10 @@ class Layout:
     def from_dict(self, obj: dict[str, Any]) -> Any:
         """The record of an object decoded some other way (orjson)."""
         return self.record(
-            *[as_number(obj.get(top)) if top in self.numbers else obj.get(top, MISSING) for top in self.tops]
+            *[
+                as_number(obj.get(top, MISSING)) if top in self.numbers else obj.get(top, MISSING)
+                for top in self.tops
+            ]
         )
 
     def getter(self, path: str) -> Callable[[Any], Any]:

@@ -377,3 +377,108 @@ def test_libyaml_reads_every_bundled_config_as_the_pure_python_parser_does(path:
     assert Loader is yaml.CSafeLoader  # the wheels carry libyaml; else this test checks nothing
     text = path.read_text(encoding="utf-8")
     assert _read(text, Loader) == _read(text, yaml.SafeLoader)
+
+
+# --- what `check` rejects besides types and shapes ---------------------------------------------------
+
+
+def test_events_with_both_good_and_bad_is_rejected() -> None:
+    """`events` + `good` + `bad` would leave events matching neither uncounted: say which to keep."""
+    [issue] = issues_of("""\
+        slos:
+          - name: a
+            objective: 99
+            sli: {events: {e: 1}, good: {s: 1}, bad: {s: 2}}
+        """)
+    assert (issue.path, issue.line) == ("slos[0].sli", 4)
+    assert "`events`" in issue.message and "`good`" in issue.message and "event pair" in issue.message
+
+
+def test_duplicate_alert_names_of_the_default_policy_are_reported_at_the_second_alert() -> None:
+    issues = issues_of("""\
+        slos:
+          - {name: a, objective: 99, sli: {good: {e: 1}, bad: {e: 2}}}
+        alerts:
+          - {name: x, burn_rate: 2, window: 1h}
+          - {name: y, burn_rate: 2, window: 1h}
+          - {name: x, burn_rate: 3, window: 2h}
+        """)
+    assert [(i.path, i.line) for i in issues] == [("alerts[2].name", 6)]
+
+
+def test_duplicate_alert_names_in_a_window_set_file_are_reported_naming_the_file(tmp_path: Path) -> None:
+    """A window set of one's own with a name twice: reported at the `alerts:` that loads it, naming it."""
+    (tmp_path / "twice.yaml").write_text(
+        "alerts:\n  - {name: w, burn_rate: 2, window: 1h}\n  - {name: w, burn_rate: 3, window: 2h}\n"
+    )
+    text = "slos:\n  - {name: a, objective: 99, sli: {good: {e: 1}, bad: {e: 2}}, alerts: twice.yaml}\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(text + "alerts: twice.yaml\n", "test.yaml", tmp_path)
+    issues = caught.value.issues
+    assert [(i.path, i.line) for i in issues] == [("slos[0].alerts", 2), ("alerts", 3)]
+    assert all("twice.yaml" in i.message and "'w'" in i.message for i in issues)
+
+
+def test_an_slos_own_alerts_may_reuse_a_default_alerts_name() -> None:
+    """An SLO's own list replaces the default one: the same name in both is no clash."""
+    config = load("""\
+        slos:
+          - name: a
+            objective: 99
+            sli: {good: {e: 1}, bad: {e: 2}}
+            alerts: [{name: page-fast, burn_rate: 10, window: 1h}]
+        alerts: google-30d
+        """)
+    assert [r.name for r in config.alert_rules(config.slos[0])] == ["page-fast"]
+
+
+SEVERITIES = """\
+    severities: [page, ticket]
+    slos:
+      - name: a
+        objective: 99
+        sli: {good: {e: 1}, bad: {e: 2}}
+        alerts:
+          - {name: x, severity: page, burn_rate: 2, window: 1h}
+          - {name: y, severity: pager, burn_rate: 2, window: 1h}
+      - {name: b, objective: 99, sli: {good: {e: 1}, bad: {e: 2}}}
+    alerts:
+      - {name: z, severity: tickets, burn_rate: 2, window: 1h}
+    """
+
+
+def test_a_severity_the_config_does_not_list_is_reported_at_its_alert() -> None:
+    issues = issues_of(SEVERITIES)
+    assert [(i.path, i.line) for i in issues] == [
+        ("slos[0].alerts[1].severity", 8),
+        ("alerts[0].severity", 11),
+    ]
+    assert all("page, ticket" in i.message for i in issues)
+
+
+def test_severities_are_free_when_the_config_does_not_list_them() -> None:
+    config = load(SEVERITIES.replace("    severities: [page, ticket]\n", ""))
+    assert [r.severity for r in config.alert_rules(config.slos[1])] == ["tickets"]
+
+
+def test_a_window_sets_severities_are_checked_too() -> None:
+    """google-30d pages and tickets: a config allowing only `page` is told of `ticket`."""
+    issues = issues_of("        severities: [page]\n" + slo_with_alerts("30d", "google-30d"))
+    assert {i.path for i in issues} == {"alerts[2].severity", "alerts[3].severity"}
+
+
+def test_a_duplicate_slo_name_is_reported_with_the_other_mistakes_of_the_file() -> None:
+    """An SLO that fails validation must not hide that two SLOs share a name."""
+    issues = issues_of("""\
+        defaults: {period: 30x}
+        slos:
+          - {name: a, objective: 99, sli: {good: {e: 1}, bad: {e: 2}}}
+          - {name: a, objective: 101, sli: {good: {e: 1}, bad: {e: 2}}}
+          - {name: b, objective: 99, sli: {events: {e: 1}}}
+        """)
+    assert [(i.path, i.line) for i in issues] == [
+        ("defaults.period", 1),
+        ("slos[1].name", 4),
+        ("slos[1].objective", 4),
+        ("slos[2].sli", 5),
+    ]

@@ -95,7 +95,7 @@ def seen(batch: ParsedBatch, numbers: tuple[str, ...] = ()) -> list[tuple[int, s
     """Each kept line's timestamp and the repr of its values at the read fields (`numbers` as a
     record holds them: a float, or NaN)."""
     read = [
-        {top: as_number(e.get(top)) if top in numbers else e.get(top, MISSING) for top in TOPS}
+        {top: as_number(e.get(top, MISSING)) if top in numbers else e.get(top, MISSING) for top in TOPS}
         for e in batch.events  # a record's or a dict's `get`
     ]
     return [(int(ts), repr(values)) for ts, values in zip(batch.ts_us, read, strict=True)]
