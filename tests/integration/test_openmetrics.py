@@ -72,3 +72,28 @@ def test_openmetrics_imports_into_tsdb_and_reads_back_equal_to_the_backfill_json
             ]
             assert events[at_ms] == count  # the period covers the whole scenario
     assert checked >= 15
+
+
+def test_each_series_samples_are_contiguous_as_the_openmetrics_spec_asks(tmp_path):
+    """Over more steps than one evaluation round (2048: 6 h at 10 s), every series' samples stay
+    together in timestamp order within its family, so a strict OpenMetrics parser (prometheus_client's)
+    reads the whole export; before, each round appended its own run of every series."""
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+    scenario = generate(6 * 3600, rate=0.5, seed=4, error=lambda t: 0.3 if 9000 <= t < 9600 else 0.002)
+    log = write(tmp_path / "api.log", lines(scenario), "plain")
+    config = tmp_path / "slotail.yaml"
+    config.write_text(CONFIG)
+    om = tmp_path / "out.om"
+    run_backfill(config, [log], "--openmetrics", str(om), "--step", "10s")
+    families = list(text_string_to_metric_families(om.read_text()))
+    assert {f.name for f in families} >= {"slotail_sli_events", "slotail_burn_rate"}
+    for family in families:
+        stamps: dict[tuple, list[float]] = {}
+        for sample in family.samples:
+            stamps.setdefault((sample.name, tuple(sorted(sample.labels.items()))), []).append(
+                float(sample.timestamp)
+            )
+        for key, times in stamps.items():
+            assert times == sorted(times), key
+        assert max(len(t) for t in stamps.values()) > 2048  # more than one round of steps

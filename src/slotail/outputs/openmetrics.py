@@ -1,17 +1,18 @@
 """`backfill --openmetrics OUT`: the metrics a sidecar would have exported, at every step, timestamped.
 
 The output is OpenMetrics text that `promtool tsdb create-blocks-from openmetrics`
-imports: each family's samples are contiguous (they are spooled to one
-temporary file per family, then joined), every sample carries its step's
-timestamp, and the file ends with `# EOF`. A window with no events has no sample
+imports: each family's samples are contiguous, and so are each series' within its
+family, in time order (every round of steps spools a run per series to one
+temporary file per family; `write` joins each series' runs), every sample
+carries its step's timestamp, and the file ends with `# EOF`. A window with no events has no sample
 at that step (no data, not 0). Events that arrive after their step was evaluated
 (late, beyond --lateness) are missing from the cumulative counters.
 """
 
 from __future__ import annotations
 
-import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
@@ -46,7 +47,9 @@ class OpenMetricsWriter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # Closed by write(); one spool per family keeps each family contiguous in the output.
-        self._spool = {name: tempfile.TemporaryFile("w+", encoding="utf-8") for name, _, _ in FAMILIES}  # noqa: SIM115
+        self._spool = {name: tempfile.TemporaryFile("w+b") for name, _, _ in FAMILIES}  # noqa: SIM115
+        # Where each series' runs lie in its family's spool, series in the order they first came.
+        self._runs: dict[str, dict[str, list[tuple[int, int]]]] = {name: {} for name, _, _ in FAMILIES}
         self._totals = np.zeros((engine.store.n_series, 3), np.int64)
         self._last_us: int | None = None
 
@@ -83,33 +86,50 @@ class OpenMetricsWriter:
             )
         cumulative = self._totals + np.cumsum(increments, axis=0)
         self._totals, self._last_us = cumulative[-1], int(times[-1])
-        out = self._spool[n.SLI_EVENTS]
         for plan in self.engine.plans:
             slo = slo_label_pairs(plan.slo.name, plan.labels)
             for outcome, name in enumerate(NAMES):
                 labels = _labels((slo[0], (n.OUTCOME, name), *slo[1:]))
                 values = cumulative[:, plan.sid, outcome].tolist()
-                out.writelines(
-                    f"{n.SLI_EVENTS}_total{{{labels}}} {v} {s}\n" for v, s in zip(values, stamps, strict=True)
+                self._run(
+                    n.SLI_EVENTS,
+                    labels,
+                    (
+                        f"{n.SLI_EVENTS}_total{{{labels}}} {v} {s}\n"
+                        for v, s in zip(values, stamps, strict=True)
+                    ),
                 )
 
     def _gauge(self, family: str, labels: str, values: np.ndarray, stamps: list[str]) -> None:
-        out: IO[str] = self._spool[family]
-        out.writelines(
-            f"{family}{{{labels}}} {v!r} {s}\n"
-            for v, s in zip(values.tolist(), stamps, strict=True)
-            if v == v  # NaN: no data, no sample
+        self._run(
+            family,
+            labels,
+            (
+                f"{family}{{{labels}}} {v!r} {s}\n"
+                for v, s in zip(values.tolist(), stamps, strict=True)
+                if v == v  # NaN: no data, no sample
+            ),
         )
+
+    def _run(self, family: str, labels: str, samples: Iterable[str]) -> None:
+        """Spool one series' samples of a round, remembering where they lie."""
+        out: IO[bytes] = self._spool[family]
+        start = out.tell()
+        out.write("".join(samples).encode())
+        if out.tell() > start:
+            self._runs[family].setdefault(labels, []).append((start, out.tell()))
 
     def write(self, path: Path) -> None:
         """Join the families into `path` (atomically) and close the spools."""
         partial = path.with_name(path.name + ".partial")
-        with partial.open("w", encoding="utf-8") as out:
+        with partial.open("wb") as out:
             for name, kind, doc in FAMILIES:
-                out.write(f"# TYPE {name} {kind}\n# HELP {name} {doc}\n")
+                out.write(f"# TYPE {name} {kind}\n# HELP {name} {doc}\n".encode())
                 spool = self._spool[name]
-                spool.seek(0)
-                shutil.copyfileobj(spool, out)
+                for runs in self._runs[name].values():
+                    for start, end in runs:
+                        spool.seek(start)
+                        out.write(spool.read(end - start))
                 spool.close()
-            out.write("# EOF\n")
+            out.write(b"# EOF\n")
         partial.replace(path)
