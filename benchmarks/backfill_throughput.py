@@ -396,6 +396,13 @@ def ratio(rows: dict[str, dict[str, float]], name: str, other: str) -> float | N
     return rows[name]["lines_per_s"] / rows[other]["lines_per_s"]
 
 
+def cpu_ratio(rows: dict[str, dict[str, float]], name: str, other: str) -> float | None:
+    """`other`'s median CPU time over `name`'s: the throughput ratio if neither waited for a core."""
+    if name not in rows or other not in rows:
+        return None
+    return rows[other]["cpu_s"] / rows[name]["cpu_s"]
+
+
 def times(value: float | None, digits: int = 3) -> str:
     """A ratio for the tables, or — when there is none."""
     return "—" if value is None else f"{value:.{digits}f}"
@@ -537,11 +544,14 @@ def loadavg() -> str:
 
 
 def summary(prepared: list[Prepared], rows: dict[str, dict[str, dict[str, float]]]) -> str:
-    """One line per case: slotail's throughput against the loop and mtail, memory, issue 15's target."""
+    """One line per case: slotail's throughput against the loop and mtail, memory, issue 15's target.
+
+    `× loop, CPU` is the loop's CPU time over slotail's (workers auto): on a shared, busy machine
+    the wall-time ratios swing with the load, CPU time much less (it cannot show what workers gain)."""
     out = [
-        "| case | corpus | config | slotail lines/s | × orjson loop | × loop, 1 worker | × mtail "
-        "| slotail peak RSS MiB | slotail peak tree PSS MiB | issue 15 target | met |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---|---|",
+        "| case | corpus | config | slotail lines/s | × orjson loop | × loop, 1 worker | × loop, CPU "
+        "| × mtail | slotail peak RSS MiB | slotail peak tree PSS MiB | issue 15 target | met |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for p in prepared:
         mine = rows[p.case.name]
@@ -549,6 +559,7 @@ def summary(prepared: list[Prepared], rows: dict[str, dict[str, dict[str, float]
         out.append(
             f"| {p.case.name} | {p.corpus.name} | {p.case.config.name} | {slotail['lines_per_s']:,.0f} "
             f"| {times(ratio(mine, SLOTAIL, LOOP))} | {times(ratio(mine, SLOTAIL_ONE, LOOP))} "
+            f"| {times(cpu_ratio(mine, SLOTAIL, LOOP))} "
             f"| {times(ratio(mine, SLOTAIL, MTAIL), 1)} | {slotail['rss_mib']:.0f} "
             f"| {slotail['tree_mib']:.0f} | {p.case.target()} | {'yes' if p.case.met(mine) else 'no'} |"
         )
