@@ -1,9 +1,10 @@
 """Backfill throughput: `slotail backfill` against a bare orjson loop (and mtail, when installed).
 
-Every tool reads the same generated corpus in its own child process, several
-times, interleaved; wall time, CPU time (os.wait4) and the child's peak RSS
-(GNU time's %M) are measured per run and medians are reported. Results are printed
-and appended to benchmarks/RESULTS.md unless --no-record.
+A case is a generated corpus and a config (with an mtail program doing the same work). In each
+case every tool reads the case's corpus in its own child process, several times; the runs of
+all cases are interleaved. Wall time, CPU time (os.wait4) and the child's peak RSS (GNU time's
+%M) are measured per run and medians are reported per case. Results are printed and appended
+to benchmarks/RESULTS.md unless --no-record.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import itertools
 import os
 import platform
+import re
 import shlex
 import shutil
 import statistics
@@ -37,9 +39,53 @@ SLOTAIL, SLOTAIL_ONE, LOOP, MTAIL = "slotail backfill", "slotail backfill, 1 wor
 
 
 @dataclass(frozen=True)
-class Tool:
-    """A contender: a name and the command that reads the corpus."""
+class Case:
+    """What is measured: a corpus shape, a config, the mtail program doing the same work, the aim."""
 
+    name: str
+    shape: str  # corpus.py's --shape
+    config: Path
+    mtail_program: Path
+    min_vs_loop: float  # issue 15's floor for slotail (workers auto) against the orjson loop
+    min_vs_mtail: float | None = None
+    max_tree_mib: float | None = None
+
+    def target(self) -> str:
+        """Issue 15's acceptance for this case, in words."""
+        parts = [f"≥ {self.min_vs_loop}× the loop"]
+        if self.min_vs_mtail is not None:
+            parts.append(f"≥ {self.min_vs_mtail:g}× mtail")
+        if self.max_tree_mib is not None:
+            parts.append(f"tree PSS ≤ {self.max_tree_mib:g} MiB")
+        return ", ".join(parts)
+
+    def met(self, rows: dict[str, dict[str, float]]) -> bool:
+        """Whether the medians of slotail (workers auto) meet the target."""
+        vs_loop, vs_mtail = ratio(rows, SLOTAIL, LOOP), ratio(rows, SLOTAIL, MTAIL)
+        if vs_loop is None or vs_loop < self.min_vs_loop:
+            return False
+        if self.min_vs_mtail is not None and (vs_mtail is None or vs_mtail < self.min_vs_mtail):
+            return False
+        return self.max_tree_mib is None or rows[SLOTAIL]["tree_mib"] <= self.max_tree_mib
+
+
+CONFIGS = HERE / "configs"
+CASES = {
+    case.name: case
+    for case in (
+        Case("base", "seed000", ROOT / "config" / "slotail.yaml", MTAIL_PROGS / "api.mtail", 0.8, 5, 300),
+        Case("iso-ids", "iso-ids", CONFIGS / "iso-ids.yaml", MTAIL_PROGS / "iso-ids.mtail", 0.8, 5, 300),
+        Case("twenty-slos", "seed000", CONFIGS / "twenty-slos.yaml", MTAIL_PROGS / "twenty-slos.mtail", 0.5),
+        Case("grouped", "iso-ids", CONFIGS / "grouped.yaml", MTAIL_PROGS / "grouped.mtail", 0.4),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A contender in a case: a name and the command that reads the case's corpus."""
+
+    case: str
     name: str
     argv: list[str]
 
@@ -48,6 +94,7 @@ class Tool:
 class Run:
     """One child process: its timings, peak RSS and outputs."""
 
+    case: str
     tool: str
     wall_s: float
     cpu_s: float
@@ -149,6 +196,7 @@ def run_child(tool: Tool, gnu_time: str | None) -> Run:
         out.seek(0)
         err.seek(0)
         return Run(
+            case=tool.case,
             tool=tool.name,
             wall_s=wall,
             cpu_s=usage.ru_utime + usage.ru_stime,
@@ -183,35 +231,41 @@ def find_mtail() -> tuple[str | None, str | None]:
     return binary, None
 
 
-def slotail_tool(name: str, config: Path, corpus: Path, workers: str) -> Tool:
+def slotail_tool(case: str, name: str, config: Path, corpus: Path, workers: str) -> Tool:
     """`slotail backfill` with JSON output and a number of workers."""
     argv = [sys.executable, "-m", "slotail", "backfill", "--config", str(config), "--format", "json"]
-    return Tool(name, [*argv, "--no-progress", "--workers", workers, str(corpus)])
+    return Tool(case, name, [*argv, "--no-progress", "--workers", workers, str(corpus)])
 
 
-def tools(corpus: Path, mtail_corpus: Path, config: Path, mtail: str | None) -> list[Tool]:
-    """The contenders, each reading `corpus` (mtail its UTF-8-clean twin, see `mtail_safe`)."""
+def tools(case: Case, corpus: Path, mtail_corpus: Path, mtail: str | None) -> list[Tool]:
+    """A case's contenders, each reading `corpus` (mtail its UTF-8-clean twin, see `mtail_safe`)."""
     found = [
-        slotail_tool(SLOTAIL, config, corpus, "auto"),
-        slotail_tool(SLOTAIL_ONE, config, corpus, "1"),
-        Tool(LOOP, [sys.executable, str(ORJSON_LOOP), str(corpus)]),
+        slotail_tool(case.name, SLOTAIL, case.config, corpus, "auto"),
+        slotail_tool(case.name, SLOTAIL_ONE, case.config, corpus, "1"),
+        Tool(case.name, LOOP, [sys.executable, str(ORJSON_LOOP), str(corpus)]),
     ]
     if mtail is not None:
-        found.append(Tool(MTAIL, mtail_argv(mtail, mtail_corpus)))
+        found.append(Tool(case.name, MTAIL, mtail_argv(mtail, case.mtail_program, mtail_corpus)))
     return found
 
 
-def mtail_argv(mtail: str, corpus: Path) -> list[str]:
-    """mtail in one-shot mode over a file, printing Prometheus text."""
+def mtail_argv(mtail: str, program: Path, corpus: Path) -> list[str]:
+    """mtail in one-shot mode running one program over a file, printing Prometheus text."""
     return [
         mtail,
         "--one_shot",
         "--one_shot_format=prometheus",
         "--progs",
-        str(MTAIL_PROGS),
+        str(program),
         "--logs",
         str(corpus),
         "--logtostderr",
+        # It serves HTTP even in one-shot mode, by default on :3903 of every interface: a second
+        # mtail at the same time (another benchmark on this shared machine) would fail to start.
+        "--address",
+        "127.0.0.1",
+        "--port",
+        "0",
     ]
 
 
@@ -237,7 +291,7 @@ def mtail_safe(corpus: Path) -> Path:
     return twin
 
 
-def mtail_probe(mtail: str, corpus: Path, lines: int = 20_000) -> str:
+def mtail_probe(mtail: str, program: Path, corpus: Path, lines: int = 20_000) -> str:
     """What mtail counts on the first `lines` lines of the corpus itself, against its UTF-8-clean twin."""
     with tempfile.TemporaryDirectory() as tmp:
         counts = []
@@ -245,7 +299,8 @@ def mtail_probe(mtail: str, corpus: Path, lines: int = 20_000) -> str:
             head = Path(tmp) / f"{name}.log"
             with source.open("rb") as src:
                 head.write_bytes(b"".join(itertools.islice(src, lines)))
-            done = subprocess.run(mtail_argv(mtail, head), capture_output=True, timeout=120, check=False)
+            argv = mtail_argv(mtail, program, head)
+            done = subprocess.run(argv, capture_output=True, timeout=120, check=False)
             counts.append(sum(mtail_slo_events(done.stdout).values()))
     return (
         f"mtail on the first {lines:,} lines of the corpus itself counts {counts[0]:,} SLO events, "
@@ -254,36 +309,57 @@ def mtail_probe(mtail: str, corpus: Path, lines: int = 20_000) -> str:
     )
 
 
-def mtail_slo_events(stdout: bytes) -> dict[tuple[str, str], int]:
-    """mtail's `slo_events_total` by (slo, outcome), from its Prometheus text."""
-    found = {}
+SeriesKey = tuple[str, tuple[tuple[str, str], ...], str]  # (SLO, its group labels, outcome)
+MTAIL_SLO_METRICS = ("slo_events_total", "slo_group_events_total")  # the latter for grouped SLOs
+LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def mtail_slo_events(stdout: bytes) -> dict[SeriesKey, int]:
+    """mtail's SLO event counts by (slo, group labels, outcome), from its Prometheus text."""
+    found: dict[SeriesKey, int] = {}
     for line in stdout.decode(errors="replace").splitlines():
-        if line.startswith("slo_events_total{"):
-            labels, value = line[len("slo_events_total{") :].rsplit("} ", 1)
-            pairs = dict(item.split("=", 1) for item in labels.split(","))
-            found[(pairs["slo"].strip('"'), pairs["outcome"].strip('"'))] = int(float(value))
+        name, brace, rest = line.partition("{")
+        if name not in MTAIL_SLO_METRICS or not brace:
+            continue
+        labels, value = rest.rsplit("} ", 1)
+        pairs = dict(LABEL.findall(labels))
+        slo, outcome = pairs.pop("slo"), pairs.pop("outcome")
+        pairs.pop("prog", None)
+        key = (slo, tuple(sorted(pairs.items())), outcome)
+        found[key] = found.get(key, 0) + int(float(value))
     return found
 
 
-def measure(contenders: list[Tool], repeat: int, gnu_time: str | None) -> list[Run]:
-    """Run every tool `repeat` times, interleaved, rotating which goes first."""
+def slotail_slo_events(stdout: bytes) -> dict[SeriesKey, int]:
+    """slotail's non-zero `events` by (slo, group labels, outcome), from its JSON report."""
+    return {
+        (slo["name"], tuple(sorted(slo.get("labels", {}).items())), outcome): count
+        for slo in orjson.loads(stdout)["slos"]
+        for outcome, count in slo["events"].items()
+        if count
+    }
+
+
+def measure(cases: list[list[Tool]], repeat: int, gnu_time: str | None) -> list[Run]:
+    """Run every case's tools `repeat` times, interleaved across cases, rotating which tool goes first."""
     runs = []
     for rep in range(repeat):
-        shift = rep % len(contenders)
-        for tool in contenders[shift:] + contenders[:shift]:
-            run = run_child(tool, gnu_time)
-            print(
-                f"  run {rep + 1}/{repeat} {tool.name}: {run.wall_s:.1f} s, "
-                f"{run.peak_rss_kib / 1024:.0f} MiB, exit {run.exit_code}",
-                file=sys.stderr,
-            )
-            runs.append(run)
+        for contenders in cases:
+            shift = rep % len(contenders)
+            for tool in contenders[shift:] + contenders[:shift]:
+                run = run_child(tool, gnu_time)
+                print(
+                    f"  run {rep + 1}/{repeat} {tool.case} / {tool.name}: {run.wall_s:.1f} s, "
+                    f"{run.peak_rss_kib / 1024:.0f} MiB, exit {run.exit_code}",
+                    file=sys.stderr,
+                )
+                runs.append(run)
     return runs
 
 
 def median_row(name: str, runs: list[Run], lines: int) -> dict[str, float]:
-    """Median wall time, lines/s, peak RSS and CPU time over one tool's runs."""
-    mine = [r for r in runs if r.tool == name]
+    """Median wall time, lines/s, peak RSS and CPU time over one tool's successful runs (of one case)."""
+    mine = [r for r in runs if r.tool == name and r.exit_code == 0]
     return {
         "wall_s": statistics.median(r.wall_s for r in mine),
         "lines_per_s": statistics.median(lines / r.wall_s for r in mine),
@@ -301,7 +377,11 @@ def table(rows: dict[str, dict[str, float]], runs: list[Run]) -> str:
         "|---|---:|---:|---:|---:|---:|---|",
     ]
     for name, row in rows.items():
-        walls = ", ".join(f"{r.wall_s:.2f}" for r in runs if r.tool == name)
+        walls = ", ".join(
+            f"{r.wall_s:.2f}" + (f" (exit {r.exit_code})" if r.exit_code else "")
+            for r in runs
+            if r.tool == name
+        )
         out.append(
             f"| {name} | {row['wall_s']:.2f} | {row['lines_per_s']:,.0f} | {row['rss_mib']:.0f} "
             f"| {row['tree_mib']:.0f} | {row['cpu_s']:.2f} | {walls} |"
@@ -309,15 +389,31 @@ def table(rows: dict[str, dict[str, float]], runs: list[Run]) -> str:
     return "\n".join(out)
 
 
+def ratio(rows: dict[str, dict[str, float]], name: str, other: str) -> float | None:
+    """`name`'s median throughput as a multiple of `other`'s, or None unless both ran successfully."""
+    if name not in rows or other not in rows:
+        return None
+    return rows[name]["lines_per_s"] / rows[other]["lines_per_s"]
+
+
+def cpu_ratio(rows: dict[str, dict[str, float]], name: str, other: str) -> float | None:
+    """`other`'s median CPU time over `name`'s: the throughput ratio if neither waited for a core."""
+    if name not in rows or other not in rows:
+        return None
+    return rows[other]["cpu_s"] / rows[name]["cpu_s"]
+
+
+def times(value: float | None, digits: int = 3) -> str:
+    """A ratio for the tables, or — when there is none."""
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
 def ratios(rows: dict[str, dict[str, float]]) -> list[str]:
-    """slotail's throughput against the orjson loop and mtail (issue 5: ≥ 0.5× the loop, ≥ 5× mtail)."""
+    """slotail's throughput against the orjson loop and mtail."""
     notes = []
     for name in (SLOTAIL, SLOTAIL_ONE):
-        mine = rows[name]["lines_per_s"]
         against = [
-            f"{mine / rows[other]['lines_per_s']:.3f}× the {other}"
-            for other in (LOOP, MTAIL)
-            if other in rows
+            f"{times(ratio(rows, name, other))}× the {other}" for other in (LOOP, MTAIL) if other in rows
         ]
         notes.append(f"{name} throughput: {', '.join(against)}")
     return notes
@@ -359,12 +455,20 @@ def agreement(runs: list[Run]) -> list[str]:
     notes = [f"slotail JSON identical across all {len(ok)} runs (workers auto and 1): {same}"]
     mtail = next((r for r in runs if r.tool == MTAIL and r.exit_code == 0), None)
     if ok and mtail is not None:
-        slos = orjson.loads(ok[0].stdout)["slos"]
-        mine = {(s["name"], k): v for s in slos for k, v in s["events"].items() if v}
-        theirs = mtail_slo_events(mtail.stdout)
-        verdict = "identical" if mine == theirs else f"different: slotail {mine}, mtail {theirs}"
-        notes.append(f"SLO events (good/bad/excluded of all 6 SLOs), slotail vs mtail: {verdict}")
+        mine, theirs = slotail_slo_events(ok[0].stdout), mtail_slo_events(mtail.stdout)
+        verdict = "identical" if mine == theirs else f"different: {differences(mine, theirs)}"
+        slos, series = len({key[0] for key in mine}), len({key[:2] for key in mine})
+        notes.append(
+            f"SLO events (good/bad/excluded of {slos} SLOs, {series} series), slotail vs mtail: {verdict}"
+        )
     return notes
+
+
+def differences(mine: dict[SeriesKey, int], theirs: dict[SeriesKey, int], shown: int = 10) -> str:
+    """The first counts where slotail and mtail differ, as `key: slotail vs mtail`."""
+    keys = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
+    listed = "; ".join(f"{k}: {mine.get(k, 0)} vs {theirs.get(k, 0)}" for k in keys[:shown])
+    return f"{len(keys)} counts, {listed}"
 
 
 def git(*args: str) -> str:
@@ -409,19 +513,88 @@ def machine() -> str:
     )
 
 
-def section(
-    contenders: list[Tool],
-    corpus: Path,
-    lines: int,
-    repeat: int,
-    rss: str,
-    results: str,
-    skipped: str | None,
-    extra: list[str],
-) -> str:
-    """The dated Markdown section appended to RESULTS.md."""
+@dataclass(frozen=True)
+class Prepared:
+    """A case ready to run: its corpus, line count, contenders and notes on the inputs."""
+
+    case: Case
+    corpus: Path
+    lines: int
+    tools: list[Tool]
+    notes: list[str]
+
+
+def prepare(case: Case, lines: int, mtail: str | None) -> Prepared:
+    """Make (or find) a case's corpus and its mtail twin, and the commands that read them."""
+    print(f"{case.name}: making or finding the {case.shape} corpus of {lines:,} lines", file=sys.stderr)
+    corpus = ensure_corpus(lines, case.shape)
+    twin, notes = corpus, []
+    if mtail is not None:
+        twin = mtail_safe(corpus)
+        notes.append(f"mtail reads `{shown([str(twin)])}`: {mtail_probe(mtail, case.mtail_program, corpus)}")
+    return Prepared(case, corpus, count_lines(corpus), tools(case, corpus, twin, mtail), notes)
+
+
+def loadavg() -> str:
+    """The 1-minute load average, from /proc."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except (OSError, IndexError):
+        return "unknown"
+
+
+def summary(prepared: list[Prepared], rows: dict[str, dict[str, dict[str, float]]]) -> str:
+    """One line per case: slotail's throughput against the loop and mtail, memory, issue 15's target.
+
+    `× loop, CPU` is the loop's CPU time over slotail's (workers auto): on a shared, busy machine
+    the wall-time ratios swing with the load, CPU time much less (it cannot show what workers gain)."""
+    out = [
+        "| case | corpus | config | slotail lines/s | × orjson loop | × loop, 1 worker | × loop, CPU "
+        "| × mtail | slotail peak RSS MiB | slotail peak tree PSS MiB | issue 15 target | met |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for p in prepared:
+        mine = rows[p.case.name]
+        slotail = mine.get(SLOTAIL, {"lines_per_s": 0.0, "rss_mib": 0.0, "tree_mib": 0.0})
+        out.append(
+            f"| {p.case.name} | {p.corpus.name} | {p.case.config.name} | {slotail['lines_per_s']:,.0f} "
+            f"| {times(ratio(mine, SLOTAIL, LOOP))} | {times(ratio(mine, SLOTAIL_ONE, LOOP))} "
+            f"| {times(cpu_ratio(mine, SLOTAIL, LOOP))} "
+            f"| {times(ratio(mine, SLOTAIL, MTAIL), 1)} | {slotail['rss_mib']:.0f} "
+            f"| {slotail['tree_mib']:.0f} | {p.case.target()} | {'yes' if p.case.met(mine) else 'no'} |"
+        )
+    return "\n".join(out)
+
+
+def case_section(p: Prepared, rows: dict[str, dict[str, float]], runs: list[Run]) -> str:
+    """A case's subsection: its inputs and commands, the medians table, ratios and observations."""
+    body = [
+        f"### {p.case.name}: `{shown([str(p.corpus)])}` + `{shown([str(p.case.config)])}`",
+        "",
+        f"- Corpus: `{shown([str(p.corpus)])}`, {p.lines:,} lines, {p.corpus.stat().st_size:,} bytes",
+        *[f"- {tool.name}: `{shown(tool.argv)}`" for tool in p.tools],
+        *[f"- {note}" for note in p.notes],
+        "",
+        table(rows, runs),
+        "",
+        *[f"- {note}" for note in [*ratios(rows), *observations(runs, p.lines)]],
+    ]
+    return "\n".join(body)
+
+
+def section(header: list[str], prepared: list[Prepared], runs: list[Run]) -> str:
+    """The dated Markdown section appended to RESULTS.md: run facts, a summary, then each case."""
     now = datetime.now(UTC)
     commit = git("rev-parse", "--short", "HEAD")
+    mine = {p.case.name: [r for r in runs if r.case == p.case.name] for p in prepared}
+    rows = {
+        p.case.name: {
+            tool.name: median_row(tool.name, mine[p.case.name], p.lines)
+            for tool in p.tools
+            if any(r.tool == tool.name and r.exit_code == 0 for r in mine[p.case.name])
+        }
+        for p in prepared
+    }
     body = [
         f"## {now:%Y-%m-%d %H:%M} UTC — {commit}",
         "",
@@ -429,14 +602,13 @@ def section(
         f"- Date: {now:%Y-%m-%dT%H:%M:%SZ}",
         f"- Machine: {machine()}",
         f"- slotail: commit {commit}, tree {tree_state()}",
-        f"- Corpus: `{shown([str(corpus)])}`, {lines:,} lines, {corpus.stat().st_size:,} bytes",
-        f"- Repetitions: {repeat} per tool, interleaved; peak RSS: {rss}",
-        *[f"- {tool.name}: `{shown(tool.argv)}`" for tool in contenders],
+        *header,
+        "",
+        summary(prepared, rows),
     ]
-    if skipped:
-        body.append(f"- mtail: skipped, {skipped}")
-    body += [f"- {note}" for note in extra]
-    return "\n".join([*body, "", results, ""])
+    for p in prepared:
+        body += ["", case_section(p, rows[p.case.name], mine[p.case.name])]
+    return "\n".join([*body, ""])
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -444,7 +616,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="corpus size (default 1,000,000)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per tool (default 5)")
-    parser.add_argument("--config", type=Path, default=ROOT / "config" / "slotail.yaml")
+    parser.add_argument(
+        "--case",
+        action="append",
+        choices=list(CASES),
+        help="run this case only (repeatable; default: all of them)",
+    )
     parser.add_argument("--no-record", action="store_true", help="do not append to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     if args.lines < 1 or args.repeat < 1:
@@ -455,22 +632,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Measure, print, record; exit 1 if any child failed."""
     args = parse_args(argv)
-    print(f"corpus: making or finding {args.lines:,} lines", file=sys.stderr)
-    corpus = ensure_corpus(args.lines)
-    lines = count_lines(corpus)
     mtail, skipped = find_mtail()
-    extra = []
-    twin = corpus
-    if mtail is not None:
-        twin = mtail_safe(corpus)
-        extra = [f"mtail reads `{shown([str(twin)])}`: {mtail_probe(mtail, corpus)}"]
-    contenders = tools(corpus, twin, args.config.resolve(), mtail)
+    prepared = [prepare(CASES[name], args.lines, mtail) for name in args.case or CASES]
     gnu_time = find_gnu_time()
-    runs = measure(contenders, args.repeat, gnu_time)
-    rows = {tool.name: median_row(tool.name, runs, lines) for tool in contenders}
-    notes = [*ratios(rows), *observations(runs, lines)]
-    results = table(rows, runs) + "\n\n" + "\n".join(f"- {note}" for note in notes)
-    text = section(contenders, corpus, lines, args.repeat, rss_method(gnu_time), results, skipped, extra)
+    load_before = loadavg()
+    runs = measure([p.tools for p in prepared], args.repeat, gnu_time)
+    header = [
+        f"- Cases: {', '.join(p.case.name for p in prepared)}",
+        f"- Repetitions: {args.repeat} per tool, interleaved across cases; peak RSS: {rss_method(gnu_time)}",
+        *([f"- mtail: skipped, {skipped}"] if skipped else []),
+        f"- Load average (1 min) at start / end: {load_before} / {loadavg()} on {os.cpu_count()} cores "
+        "(the machine is shared: other work shows here)",
+    ]
+    text = section(header, prepared, runs)
     print(text)
     if not args.no_record:
         with RESULTS.open("a") as out:
