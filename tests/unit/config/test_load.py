@@ -331,7 +331,8 @@ def test_group_by_and_max_series_load_with_labels_named_from_the_paths() -> None
         ("group_by: [a.b, a_b]", "group_by", "distinct"),
         ("group_by: [userId, user_id]", "group_by", "distinct"),
         ("group_by: [Percentile]", "group_by", "which slotail's metrics use"),
-        ('group_by: ["bad-name"]', "group_by", "dotted field paths"),
+        ('group_by: ["1st"]', "group_by", "not a Prometheus label name"),
+        ('group_by: ["/a~2"]', "group_by", "malformed JSON Pointer"),
     ],
 )
 def test_bad_group_by_or_max_series_is_a_config_error_at_its_key(extra: str, key: str, expected: str) -> None:
