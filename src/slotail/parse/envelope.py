@@ -16,6 +16,7 @@ from typing import Protocol
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 
 from slotail.parse.lines import BAD_ENVELOPE, BOM, TOO_LONG, Int64s, LineBlock
 
@@ -139,50 +140,49 @@ class CriEnvelope:
     def unwrap(self, block: LineBlock, source: str, invalid: Counter[str]) -> LineBlock:
         if not len(block):
             return block
-        content, streams, tags, ok = self._scan(block)
+        content, streams, tags, ok = _cri_prefixes(block)
         if not ok.all():
             bad = [i for i in np.flatnonzero(~ok).tolist() if not _blank(block.line(i))]
             if bad:
                 invalid[BAD_ENVELOPE] += len(bad)
+        buf, starts, ends = block.buf, content[ok].tolist(), block.ends[ok].tolist()
         if not (tags[ok] == CRI_PARTIAL).any() and not self.joiner.holds(source):
-            return LineBlock(block.buf, content[ok], block.ends[ok])  # the lines where they lie
-        buf = block.buf
+            return LineBlock.join([bytes(buf[a:b]) for a, b in zip(starts, ends, strict=True)])
         pieces = [
-            (STREAM_KEYS[stream], tag == CRI_PARTIAL, bytes(buf[c:e]))
-            for stream, tag, c, e in zip(
-                streams[ok].tolist(),
-                tags[ok].tolist(),
-                content[ok].tolist(),
-                block.ends[ok].tolist(),
-                strict=True,
-            )
+            (STREAM_KEYS[stream], tag == CRI_PARTIAL, bytes(buf[a:b]))
+            for stream, tag, a, b in zip(streams[ok].tolist(), tags[ok].tolist(), starts, ends, strict=True)
         ]
         return LineBlock.join(self.joiner.join(source, pieces, invalid))
 
-    @staticmethod
-    def _scan(block: LineBlock) -> tuple[Int64s, Int64s, Int64s, np.ndarray]:
-        """Where each line's content starts, its stream (a byte telling them apart), its tag byte,
-        and whether its prefix is well formed: a time (a digit, a `-` after the year), `stdout` or
-        `stderr`, `P` or `F`, each followed by one space. In numpy, over the batch's spaces."""
-        view = np.frombuffer(block.buf, np.uint8)
-        starts, ends = block.starts, block.ends
-        low, high = int(starts[0]), int(ends[-1])
-        spaces = np.flatnonzero(view[low:high] == SPACE) + low
-        spaces = np.append(spaces, [high + 1] * 3)  # past every line: a line without 3 spaces fails
-        first = np.searchsorted(spaces, starts)
-        time_end, stream_end, tag_end = spaces[first], spaces[first + 1], spaces[first + 2]
-        top = len(view) - 1
-        ok = (tag_end < ends) & (stream_end - time_end == 7) & (tag_end - stream_end == 2)
-        ok &= (time_end - starts >= 20) & (view[np.minimum(starts + 4, top)] == DASH)
-        ok &= (view[starts.clip(0, top)] >= ord("0")) & (view[starts.clip(0, top)] <= ord("9"))
-        stream = view[np.minimum(time_end[:, None] + 1 + np.arange(6), top)]
-        ok &= np.logical_or.reduce([(stream == np.frombuffer(s, np.uint8)).all(axis=1) for s in STREAMS])
-        tags = view[np.minimum(stream_end + 1, top)].astype(np.int64)
-        ok &= (tags == CRI_FULL) | (tags == CRI_PARTIAL)
-        return tag_end + 1, stream[:, 3].astype(np.int64), tags, ok
-
     def finish(self, source: str) -> list[bytes]:
         return self.joiner.finish(source)
+
+
+def _cri_prefixes(block: LineBlock) -> tuple[Int64s, Int64s, Int64s, npt.NDArray[np.bool_]]:
+    """Where each line's content starts, its stream (a byte telling them apart), its tag byte, and
+    whether its prefix is well formed: a time (a digit, a `-` after the year), `stdout` or `stderr`,
+    `P` or `F`, each followed by one space. In numpy, from the first three spaces of each line (one
+    scan of the batch for spaces was twice as fast as looking at a window of each line's bytes)."""
+    view = np.frombuffer(block.buf, np.uint8)
+    starts, ends = block.starts, block.ends
+    low, high, top = int(starts[0]), int(ends[-1]), len(view) - 1
+    spaces = np.flatnonzero(view[low:high] == SPACE) + low
+    spaces = np.append(spaces, [high + 1] * 3)  # past every line: a line without 3 spaces fails
+    first = np.searchsorted(spaces, starts)
+    time_end, stream_end, tag_end = spaces[first], spaces[first + 1], spaces[first + 2]
+    stream = view[np.minimum(time_end[:, None] + 1 + np.arange(6), top)]
+    tags = view[np.minimum(stream_end + 1, top)].astype(np.int64)
+    lead = view[np.minimum(starts, top)]
+    ok = (
+        (tag_end < ends)
+        & (stream_end - time_end == 7)
+        & (tag_end - stream_end == 2)
+        & (time_end - starts >= 20)
+    )
+    ok &= (view[np.minimum(starts + 4, top)] == DASH) & (lead >= ord("0")) & (lead <= ord("9"))
+    ok &= np.logical_or.reduce([(stream == np.frombuffer(s, np.uint8)).all(axis=1) for s in STREAMS])
+    ok &= (tags == CRI_FULL) | (tags == CRI_PARTIAL)
+    return tag_end + 1, stream[:, 3].astype(np.int64), tags, ok
 
 
 ENVELOPES: dict[str, type[DockerEnvelope | CriEnvelope]] = {"docker": DockerEnvelope, "cri": CriEnvelope}

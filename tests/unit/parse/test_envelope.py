@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from slotail.parse import ParsedBatch, Parser
 from slotail.parse.envelope import CriEnvelope, DockerEnvelope
-from slotail.parse.lines import BAD_ENVELOPE, TOO_LONG, LineBlock
+from slotail.parse.lines import BAD_ENVELOPE, TOO_LONG
 
 T0 = "2026-02-19T09:00:00.412Z"
 CRI_TIME = "2026-02-19T09:00:00.412345678Z"
@@ -160,10 +160,9 @@ def test_pieces_still_held_when_a_file_ends_are_parsed_as_its_last_line(kind: st
     assert not parser.finish("").parsed
 
 
-def test_the_cri_fast_path_reads_the_lines_where_they_lie() -> None:
-    """Without pieces, a CRI batch's lines are the same buffer cut after each prefix (no copies)."""
-    raw = [cri("stdout", json.dumps({"timestamp": T0, "n": n}), True) for n in range(3)]
-    joined = LineBlock.join(raw)
-    block = CriEnvelope(MAX_LINE).unwrap(joined, "f", Counter())
-    assert block.buf is joined.buf
-    assert block.lines() == [json.dumps({"timestamp": T0, "n": n}).encode() for n in range(3)]
+def test_a_cri_time_with_nanoseconds_and_an_offset_is_a_prefix_like_any_other() -> None:
+    """The prefix is found by its spaces, whatever the length of the time before them."""
+    text = json.dumps({"timestamp": T0, "n": 1})
+    lines = [f"2026-02-19T10:00:00.412345678+01:00 stderr F {text}".encode(), cri("stdout", text, True)]
+    batch = Parser(envelope=CriEnvelope(MAX_LINE)).parse(lines)
+    assert (batch.parsed, batch.invalid) == (2, Counter())
