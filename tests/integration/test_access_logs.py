@@ -288,3 +288,53 @@ def test_slotail_check_accepts_each_example_config(name: str) -> None:
         timeout=60,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def check_logs(config: Path, name: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "slotail",
+            "check",
+            "--config",
+            str(config),
+            "--logs",
+            str(DATA / f"{name}.log"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_check_logs_finds_every_example_config_reads_its_fixture(name: str) -> None:
+    """`slotail check --logs` on each fixture with its example config: every SLO reads, exit 0."""
+    proc = check_logs(EXAMPLES / f"{name}.yaml", name)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "naive", "said"),
+    [
+        (
+            "nginx-quoted",
+            lambda text: re.sub(r"fields:\n(  \w+: number\n)+", "", text),
+            "fields: {status: number}",
+        ),
+        ("slog-otel", lambda text: text.replace("/http.", "http."), "name it `/http.response.status_code`"),
+    ],
+    ids=["quoted-numbers-undeclared", "flat-keys-dotted"],
+)
+def test_the_naive_configs_for_quoted_numbers_and_flat_keys_are_flagged(
+    tmp_path: Path, name: str, naive: Callable[[str], str], said: str
+) -> None:
+    """Written the naive way (no `fields:` for nginx's quoted numbers; dotted paths for flat OTel keys),
+    `check --logs` exits 1 and names the field with the fix."""
+    config = tmp_path / f"{name}.yaml"
+    config.write_text(naive((EXAMPLES / f"{name}.yaml").read_text()))
+    assert config.read_text() != (EXAMPLES / f"{name}.yaml").read_text()
+    proc = check_logs(config, name)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert said in proc.stdout
