@@ -36,10 +36,10 @@ from slotail.config.expr import (
 )
 from slotail.config.model import SLO, SLIKind
 from slotail.outcomes import BAD, EXCLUDED, GOOD
-from slotail.parse import Parser
 from slotail.parse.lines import field_getter
 from slotail.parse.record import MISSING
-from slotail.pipeline import LineStats, Pipeline
+from slotail.paths import format_path
+from slotail.pipeline import LineStats, Pipeline, parser_for
 from slotail.sources.archive import RawBatch, read_batches
 
 # What a field's types are tallied over: every line (an event pair's matchers), the SLO's events, or
@@ -107,7 +107,7 @@ def _uses(role: str, expr: Expr | None, scope: str) -> list[FieldUse]:
     for leaf in _leaves(expr) if expr is not None else ():
         kinds = compared_kinds(leaf.test)
         if kinds is not None:
-            found.append(FieldUse(role, ".".join(leaf.path), kinds, describe(leaf.test), scope))
+            found.append(FieldUse(role, format_path(leaf.path), kinds, describe(leaf.test), scope))
     return found
 
 
@@ -137,9 +137,8 @@ def field_uses(slo: SLO) -> list[FieldUse]:
 def read_paths(slo: SLO) -> list[str]:
     """Every field path an SLO reads from a line, in config order."""
     sli = slo.sli
-    paths = [
-        ".".join(leaf.path) for e in (sli.events, sli.good, sli.bad, sli.exclude) if e for leaf in _leaves(e)
-    ]
+    exprs = [e for e in (sli.events, sli.good, sli.bad, sli.exclude) if e is not None]
+    paths = [format_path(leaf.path) for e in exprs for leaf in _leaves(e)]
     paths += [sli.latency.field] if sli.latency is not None else []
     return list(dict.fromkeys([*paths, *slo.group_by]))
 
@@ -201,7 +200,7 @@ def sample_lines(path: str, max_line: int, limit: int) -> Iterator[RawBatch]:
 def run_sample(config: Config, paths: list[str], limit: int) -> Sample:
     """Observe the first `limit` lines of each file as backfill does, and tally what the SLOs read."""
     pipeline = Pipeline(config)
-    whole = Parser(config.timestamp.field, naive_utc=config.timestamp.naive == "utc")
+    whole = parser_for(config, whole=True)
     tallies = [SLOTally(slo) for slo in config.slos]
     read = {p for slo in config.slos for p in read_paths(slo)}
     getters = {p: field_getter(p) for p in read}
@@ -214,7 +213,7 @@ def run_sample(config: Config, paths: list[str], limit: int) -> Sample:
             series = slo_of()[obs.series] if pipeline.registry.grouped else obs.series
             for i, tally in enumerate(tallies):
                 tally.outcomes += np.bincount(obs.outcome[series == i], minlength=3)[[GOOD, BAD, EXCLUDED]]
-            for obj in whole.parse(raw.lines).events:
+            for obj in whole.parse(raw.lines, source=raw.source).events:
                 seen.update(p for p in read - seen if getters[p](obj) is not MISSING)
                 flat.update(p for p in read if "." in p and p in obj)
                 for tally in tallies:

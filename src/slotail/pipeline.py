@@ -17,6 +17,8 @@ from slotail.classify.maintenance import Maintenance
 from slotail.classify.series import SeriesRegistry
 from slotail.config import Config
 from slotail.parse import ParsedBatch, Parser
+from slotail.parse.envelope import envelope_for
+from slotail.parse.timestamps import TimeReader
 from slotail.sources.archive import RawBatch, read_batches
 
 logger = logging.getLogger("slotail.pipeline")
@@ -56,13 +58,17 @@ class LineStats(msgspec.Struct):
         return nested
 
 
-def parser_for(config: Config) -> Parser:
-    """The line parser a config asks for: records of the fields it reads."""
+def parser_for(config: Config, whole: bool = False) -> Parser:
+    """The line parser a config asks for: records of the fields it reads (whole objects with `whole`),
+    timestamps read as it says, declared numbers converted, lines unwrapped from its envelope."""
+    stamp = config.timestamp
     return Parser(
-        config.timestamp.field,
-        naive_utc=config.timestamp.naive == "utc",
-        fields=read_fields(config),
-        numbers=number_fields(config),
+        stamp.path,
+        fields=None if whole else read_fields(config),
+        numbers=() if whole else number_fields(config),
+        time=TimeReader(stamp.naive == "utc", stamp.unit, stamp.format),
+        coerce=config.number_paths,
+        envelope=envelope_for(config.envelope, config.store.max_line_bytes),
     )
 
 
@@ -85,7 +91,15 @@ class Pipeline:
 
     def observe(self, raw: RawBatch) -> tuple[Observations, LineStats]:
         """Observations of a batch, and its line counts (also added to `stats`)."""
-        parsed = self.parser.parse(raw.lines, raw.too_long)
+        return self._observe(self.parser.parse(raw.lines, raw.too_long, raw.file or raw.source))
+
+    def finish(self, source: str) -> tuple[Observations, LineStats] | None:
+        """Observations of the lines an envelope still holds in pieces for a file that ended; None
+        when it holds none."""
+        parsed = self.parser.finish(source)
+        return self._observe(parsed) if parsed.parsed or parsed.invalid else None
+
+    def _observe(self, parsed: ParsedBatch) -> tuple[Observations, LineStats]:
         after = self._cut(parsed)
         observations = self.maintenance.apply(self.classifier.classify(parsed), self.registry)
         mismatches = self.classifier.mismatches
@@ -125,6 +139,11 @@ class ObservedBatch(NamedTuple):
 
 def observed_batches(path: str, pipeline: Pipeline, max_line: int, skip: int = 0) -> Iterator[ObservedBatch]:
     """A file's batches read and observed in this process."""
+    offset = 0
     for raw in read_batches(path, max_line, skip=skip):
         obs, lines = pipeline.observe(raw)
-        yield ObservedBatch(obs, lines, raw.raw_offset)
+        offset = raw.raw_offset
+        yield ObservedBatch(obs, lines, offset)
+    held = pipeline.finish(path)
+    if held is not None:
+        yield ObservedBatch(*held, offset)

@@ -183,8 +183,9 @@ class Workers:
         self._pool: ProcessPoolExecutor | None = None
 
     def suits(self, path: str, skip: int) -> bool:
-        """Whether a file is read in parallel: a plain file of several blocks, read from its start."""
-        if self.workers < 2 or skip:
+        """Whether a file is read in parallel: a plain file of several blocks, read from its start,
+        without an envelope (whose pieces of one line may lie across blocks)."""
+        if self.workers < 2 or skip or self._config.envelope is not None:
             return False
         try:
             size = os.path.getsize(path)

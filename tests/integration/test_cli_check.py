@@ -41,7 +41,7 @@ EXPECTED = [
     ("slos[0].sli.bad.statusCode.gte", 8, "expected a number"),
     ("slos[1].name", 9, "lowercase letters"),
     ("slos[1].objective", 10, "strictly between 0 and 100"),
-    ("slos[2].sli.latency.unit", 18, "'ms', 's' or 'us'"),
+    ("slos[2].sli.latency.unit", 18, "'ms', 's', 'us' or 'ns'"),
     ("alerts", 19, "google-30d"),
 ]
 

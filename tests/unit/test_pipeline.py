@@ -11,9 +11,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slotail.config import load_config
-from slotail.pipeline import Pipeline
+from slotail.config import load_config, load_config_text
+from slotail.outcomes import BAD
+from slotail.pipeline import Pipeline, observed_batches
 from slotail.sources.archive import RawBatch
+from slotail.workers import Workers
 
 CONFIG = load_config(Path(__file__).parents[2] / "config" / "slotail.yaml")
 BOM = b"\xef\xbb\xbf"
@@ -76,3 +78,32 @@ def test_any_lines_through_parse_and_classify_are_each_counted_once_never_raised
     assert np.all(obs.series < len(CONFIG.slos))
     assert np.all((obs.latency_us == -1) | (obs.latency_us >= 0))
     assert not any(math.isnan(float(v)) for v in obs.latency_us)
+
+
+CRI_CONFIG = """\
+envelope: cri
+slos:
+  - {name: a, objective: 99, sli: {events: {event: req}, bad: {status: {gte: 500}}}}
+"""
+
+
+def test_a_file_that_ends_inside_a_cri_line_has_its_pieces_observed_as_its_last_line(tmp_path: Path) -> None:
+    """Backfill reads a file to its end: pieces still waiting for their `F` piece make one last line."""
+    line = json.dumps({"timestamp": "2026-02-19T09:00:00Z", "event": "req", "status": 503})
+    prefix = "2026-02-19T09:00:00.1Z stdout"
+    (tmp_path / "0.log").write_text(f"{prefix} F {line}\n{prefix} P {line[:20]}\n{prefix} P {line[20:]}\n")
+    pipeline = Pipeline(load_config_text(CRI_CONFIG))
+    batches = list(observed_batches(str(tmp_path / "0.log"), pipeline, 1 << 20))
+    assert [b.lines.parsed for b in batches] == [1, 1]
+    assert [b.observations.outcome.tolist() for b in batches] == [[BAD], [BAD]]
+    assert batches[-1].offset == batches[0].offset
+
+
+def test_files_are_not_read_by_workers_under_an_envelope(tmp_path: Path) -> None:
+    """An envelope's pieces of one line may lie across blocks: such files are read in one process."""
+    path = tmp_path / "big.log"
+    path.write_bytes(b"x\n" * (1 << 16))
+    workers = Workers(load_config_text(CRI_CONFIG), 4, block_bytes=1 << 12)
+    assert not workers.suits(str(path), 0)
+    bare = Workers(load_config_text(CRI_CONFIG.replace("envelope: cri\n", "")), 4, block_bytes=1 << 12)
+    assert bare.suits(str(path), 0)

@@ -19,6 +19,7 @@ from slotail.config.model import SLO, Config, LatencySpec, SLIKind
 from slotail.outcomes import BAD, EXCLUDED, GOOD
 from slotail.parse.lines import ParsedBatch, field_getter
 from slotail.parse.record import MISSING, Layout
+from slotail.paths import Path, format_path
 
 Outcome = tuple[int, int]  # (outcome, latency in µs or -1)
 Rule = Callable[[dict[str, Any]], Outcome | None]
@@ -111,7 +112,7 @@ def _pair_rule(good: Predicate, bad: Predicate, exclude: Predicate | None) -> Ru
 
 
 def _latency_rule(events: Predicate, exclude: Predicate | None, spec: LatencySpec) -> Rule:
-    get, threshold, scale = field_getter(spec.field), spec.threshold, spec.scale_to_us
+    get, threshold, scale = field_getter(spec.path), spec.threshold, spec.scale_to_us
 
     def rule(obj: dict[str, Any]) -> Outcome | None:
         if not events(obj):
@@ -164,38 +165,42 @@ def compile_decision(slo: SLO) -> Decide:
     return _outcome_decision(compile_rule(slo))
 
 
-def key_fields(config: Config) -> list[str]:
-    """The dotted paths every match expression of the config reads (latency fields aside), sorted."""
-    paths: set[tuple[str, ...]] = set()
+def key_fields(config: Config) -> list[Path]:
+    """The paths every match expression of the config reads (latency fields aside), sorted."""
+    paths: set[Path] = set()
     for slo in config.slos:
         for expr in (slo.sli.events, slo.sli.good, slo.sli.bad, slo.sli.exclude):
             if expr is not None:
                 paths |= fields_read(expr)
-    return sorted(".".join(p) for p in paths)
+    return sorted(paths)
 
 
-def _tops(paths: Iterable[str]) -> set[str]:
-    return {p.split(".", 1)[0] for p in paths}
+def _tops(paths: Iterable[Path]) -> set[str]:
+    return {p[0] for p in paths}
 
 
-def read_fields(config: Config) -> list[str]:
-    """Every dotted path the config reads from a line (the timestamp aside): what a record holds."""
-    groups = {p for slo in config.slos for p in slo.group_by}
-    return sorted(set(key_fields(config)) | groups | set(_latency_fields(config)))
+def _group_paths(config: Config) -> set[Path]:
+    return {p for slo in config.slos for p in slo.group_paths}
+
+
+def read_fields(config: Config) -> list[Path]:
+    """Every path the config reads from a line (the timestamp aside): what a record holds."""
+    return sorted(set(key_fields(config)) | _group_paths(config) | set(_latency_fields(config)))
 
 
 def number_fields(config: Config) -> list[str]:
-    """Top-level fields the config reads only as a latency (a number): records hold them as floats."""
-    groups = {p for slo in config.slos for p in slo.group_by}
-    elsewhere = _tops([*key_fields(config), *groups, config.timestamp.field])
-    return sorted(f for f in set(_latency_fields(config)) if "." not in f and f not in elsewhere)
+    """Top-level fields the config reads only as a latency (a number): records hold them as floats.
+    Not a field declared `number`, whose strings are read (and then converted)."""
+    read = [*key_fields(config), *_group_paths(config), config.timestamp.path, *config.number_paths]
+    elsewhere = _tops(read)
+    return sorted(p[0] for p in set(_latency_fields(config)) if len(p) == 1 and p[0] not in elsewhere)
 
 
-def _latency_fields(config: Config) -> list[str]:
-    return [slo.sli.latency.field for slo in config.slos if slo.sli.latency is not None]
+def _latency_fields(config: Config) -> list[Path]:
+    return [slo.sli.latency.path for slo in config.slos if slo.sli.latency is not None]
 
 
-def key_function(fields: list[str], layout: Layout | None = None) -> Callable[[Any], tuple[Any, ...]]:
+def key_function(fields: list[Path], layout: Layout | None = None) -> Callable[[Any], tuple[Any, ...]]:
     """A function from an object (a record of `layout`, or a dict) to its values at `fields`, as one
     tuple (MISSING where absent).
 
@@ -208,11 +213,11 @@ def key_function(fields: list[str], layout: Layout | None = None) -> Callable[[A
     namespace: dict[str, Any] = {"MISSING": MISSING}
     parts = []
     for i, path in enumerate(fields):
-        if layout is not None or "." in path:
+        if layout is not None or len(path) > 1:
             namespace[f"get{i}"] = layout.getter(path) if layout is not None else field_getter(path)
             parts.append(f"get{i}(obj)")
         else:
-            namespace[f"name{i}"] = path
+            namespace[f"name{i}"] = path[0]
             parts.append(f"get(name{i}, MISSING)")
     bind = "    get = obj.get\n" if any(p.startswith("get(") for p in parts) else ""  # dicts only
     source = f"def key(obj):\n{bind}    return ({', '.join(parts)}{',' if len(parts) == 1 else ''})\n"
@@ -319,16 +324,17 @@ class Classifier:
         self.decisions = [compile_decision(slo) for slo in config.slos]
         self.diagnoses = [compile_diagnosis(slo) for slo in config.slos]
         self.slo_names = [slo.name for slo in config.slos]
-        self.latency_fields: dict[str, dict[int, LatencySpec]] = {}
-        self.latency_of: dict[int, str] = {}  # SLO -> its latency field
+        self.latency_fields: dict[Path, dict[int, LatencySpec]] = {}
+        self.latency_of: dict[int, Path] = {}  # SLO -> its latency field
         for i, slo in enumerate(config.slos):
             if slo.sli.latency is not None:
-                self.latency_fields.setdefault(slo.sli.latency.field, {})[i] = slo.sli.latency
-                self.latency_of[i] = slo.sli.latency.field
+                self.latency_fields.setdefault(slo.sli.latency.path, {})[i] = slo.sli.latency
+                self.latency_of[i] = slo.sli.latency.path
         getter = field_getter if layout is None else layout.getter
         self.latency_getters = {field: getter(field) for field in self.latency_fields}
         self.latency_floats = {
-            field: layout is not None and field in layout.numbers for field in self.latency_fields
+            field: layout is not None and len(field) == 1 and field[0] in layout.numbers
+            for field in self.latency_fields
         }
         self.fields = key_fields(config)
         self.key = key_function(self.fields, layout)
@@ -442,8 +448,8 @@ class Classifier:
 
     def _latency_mismatches(self, events: list[Any], lines: list[int], slo: int, tally: Counter[int]) -> None:
         """Count the lines (timed events of `slo` whose latency is no number) by why."""
-        field = self.latency_of[slo]
-        get = self.latency_getters[field]
+        path = self.latency_of[slo]
+        get, field = self.latency_getters[path], format_path(path)
         for i in lines:
             reason = latency_mismatch(get(events[i]))
             if reason is not None:

@@ -97,7 +97,7 @@ def compile_value(test: ValueTest) -> ValuePredicate:
 def compile_expr(expr: Expr) -> Predicate:
     """A predicate over a parsed object."""
     if isinstance(expr, FieldTest):
-        get, test = field_getter(".".join(expr.path)), compile_value(expr.test)
+        get, test = field_getter(expr.path), compile_value(expr.test)
         return lambda obj: test(get(obj))
     if isinstance(expr, NotExpr):
         inner = compile_expr(expr.inner)

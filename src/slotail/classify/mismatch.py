@@ -37,6 +37,7 @@ from slotail.config.expr import (
 from slotail.config.model import SLO, SLIKind
 from slotail.parse.lines import field_getter
 from slotail.parse.record import MISSING, NOT_A_NUMBER
+from slotail.paths import format_path
 
 MISSING_FIELD = "missing"
 WRONG_TYPE = "wrong_type"
@@ -103,8 +104,8 @@ def _kleene_all(readings: list[ValueReading]) -> ValueReading:
 def compile_reading(expr: Expr) -> Reading:
     """An expression read in three values, with the fields that left it unknown."""
     if isinstance(expr, FieldTest):
-        path = ".".join(expr.path)
-        get, test = field_getter(path), _value_reading(expr.test)
+        path = format_path(expr.path)  # the field as the config names it, for counts and messages
+        get, test = field_getter(expr.path), _value_reading(expr.test)
         missing, wrong = frozenset({(path, MISSING_FIELD)}), frozenset({(path, WRONG_TYPE)})
 
         def field(obj: Any) -> Verdict:

@@ -43,7 +43,7 @@ class SeriesRegistry:
         self.ids: list[dict[Labels, int]] = [{} for _ in self.slos]
         self.overflow = [0] * len(self.slos)  # observations folded into each SLO's overflow series
         self.grouped = [i for i, s in enumerate(self.slos) if s.group_by]
-        self._getters = [[field_getter(p) for p in s.group_by] for s in self.slos]
+        self._getters = [[field_getter(p) for p in s.group_paths] for s in self.slos]
 
     def __len__(self) -> int:
         return len(self.slo_of)

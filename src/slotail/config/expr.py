@@ -8,6 +8,7 @@ from typing import TypeAlias
 import msgspec
 
 from slotail.config.regex import problem as regex_problem
+from slotail.paths import parse_path
 
 Scalar: TypeAlias = str | int | float | bool | None
 
@@ -65,7 +66,7 @@ ValueTest: TypeAlias = Eq | OneOf | Compare | Regex | Exists | NotValue | AllVal
 
 
 class FieldTest(msgspec.Struct, frozen=True):
-    """A value test applied to the field at a dotted path."""
+    """A value test applied to the field at a path (its keys, from `parse_path`)."""
 
     path: tuple[str, ...]
     test: ValueTest
@@ -120,9 +121,12 @@ class ExprParser:
             return AnyOf(tuple(self.expr(item, (*where, i)) for i, item in enumerate(value)))
         if key == "not":
             return NotExpr(self.expr(value, where))
-        if not key or any(not part for part in key.split(".")):
-            self.fail(where, f"expected a dotted field path, got {key!r}")
-        return FieldTest(tuple(key.split(".")), self.value(value, where))
+        try:
+            path = parse_path(key)
+        except ValueError as exc:
+            self.fail(where, str(exc))
+            path = (key,)
+        return FieldTest(path, self.value(value, where))
 
     def value(self, raw: object, where: tuple[str | int, ...]) -> ValueTest:
         if isinstance(raw, dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from slotail.config.expr import Expr, ExprParser, Problem
+from slotail.paths import Path, label_for, parse_path
 from slotail.timeutil import format_duration, parse_duration, parse_instant
 
 NAME = re.compile(r"[a-z0-9_-]+")
@@ -36,17 +37,25 @@ def _name(raw: object) -> str:
 
 
 Name = Annotated[str, BeforeValidator(_name)]
-FIELD_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RESERVED_LABELS = frozenset(
     {"slo", "outcome", "window", "alert", "severity", "percentile", "quantile", "le", "job", "instance"}
     | {"source", "result"}
 )
-CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # promtool lints camelCase label names
 
 
 def label_name(path: str) -> str:
-    """A group field's Prometheus label name in snake_case: `user.region`, `userRegion` -> `user_region`."""
-    return CAMEL_HUMP.sub("_", path.replace(".", "_")).lower()
+    """A group field's Prometheus label name in snake_case (`slotail.paths.label_for`): `user.region`,
+    `userRegion` -> `user_region`, `/http.route` -> `http_route`."""
+    return label_for(parse_path(path))
+
+
+def _field_path(raw: str) -> str:
+    parse_path(raw)  # a malformed path is an error at its key
+    return raw
+
+
+FieldPath = Annotated[str, AfterValidator(_field_path)]  # dotted, or a JSON Pointer (`/a.b/c`)
 
 
 DEFAULT_PERIOD_S = 30 * 86400
@@ -234,10 +243,36 @@ class SourceSpec(Strict):
 
 
 class TimestampSpec(Strict):
-    """Where each line's event time is, and how naive times are read."""
+    """Where each line's event time is, and how it is read: ISO 8601 or epoch numbers (in `unit`, by
+    magnitude when not given), or strings in an strptime `format`; naive times rejected or UTC."""
 
-    field: str = "timestamp"
+    field: FieldPath = "timestamp"
     naive: Literal["reject", "utc"] = "reject"
+    unit: Literal["s", "ms", "us", "ns"] | None = None
+    format: str | None = None
+
+    @field_validator("format")
+    @classmethod
+    def _strptime(cls, fmt: str | None) -> str | None:
+        if fmt is not None:
+            sample = datetime(2026, 2, 19, 9, 8, 7, 654321, tzinfo=UTC)
+            try:
+                read = datetime.strptime(sample.strftime(fmt), fmt)
+            except ValueError as exc:
+                raise ValueError(f"strptime cannot read back what this format writes ({exc})") from None
+            if read.date() != sample.date():
+                raise ValueError("expected a format with the date (year, month, day): %d/%b/%Y:%H:%M:%S %z")
+        return fmt
+
+    @model_validator(mode="after")
+    def _naive_format(self) -> TimestampSpec:
+        if self.format is not None and self.naive == "reject" and "%z" not in self.format:
+            raise ValueError(f"format {self.format!r} has no offset (%z): add one, or set `naive: utc`")
+        return self
+
+    @property
+    def path(self) -> Path:
+        return parse_path(self.field)
 
 
 class Defaults(Strict):
@@ -263,8 +298,8 @@ class StoreSpec(Strict):
 class LatencySpec(Strict):
     """A latency SLI: good at or under the threshold, bad above it."""
 
-    field: str
-    unit: Literal["ms", "s", "us"] = "ms"
+    field: FieldPath
+    unit: Literal["ms", "s", "us", "ns"] = "ms"
     threshold: float = Field(gt=0)
     percentiles: list[float] = Field(default_factory=lambda: [50.0, 95.0, 99.0])
 
@@ -278,7 +313,11 @@ class LatencySpec(Strict):
 
     @property
     def scale_to_us(self) -> float:
-        return {"ms": 1e3, "s": 1e6, "us": 1.0}[self.unit]
+        return {"ms": 1e3, "s": 1e6, "us": 1.0, "ns": 1e-3}[self.unit]
+
+    @property
+    def path(self) -> Path:
+        return parse_path(self.field)
 
 
 class SLIKind(enum.Enum):
@@ -473,7 +512,7 @@ class SLO(Strict):
     sli: SLISpec
     alerts: AlertsField = None
     budget_policy: StatusLevels | None = None
-    group_by: list[str] = Field(default_factory=list)  # dotted paths; a series per distinct tuple
+    group_by: list[FieldPath] = Field(default_factory=list)  # a series per distinct tuple of values
     max_series: int = Field(default=1000, ge=1)  # distinct tuples kept; later ones fold into overflow
 
     @field_validator("group_by")
@@ -481,8 +520,8 @@ class SLO(Strict):
     def _group_fields(cls, paths: list[str]) -> list[str]:
         labels = [label_name(p) for p in paths]
         for path, label in zip(paths, labels, strict=True):
-            if not FIELD_PATH.fullmatch(path):
-                raise ValueError(f"expected dotted field paths of letters, digits and _; got {path!r}")
+            if not LABEL.fullmatch(label) or label.startswith("__"):
+                raise ValueError(f"{path!r} would be the label {label!r}, not a Prometheus label name")
             if label in RESERVED_LABELS:
                 raise ValueError(f"{path!r} would be the label {label!r}, which slotail's metrics use")
         if len(set(labels)) != len(labels):
@@ -493,6 +532,11 @@ class SLO(Strict):
     def group_labels(self) -> tuple[str, ...]:
         """The Prometheus label name of each `group_by` field (dots become _)."""
         return tuple(label_name(p) for p in self.group_by)
+
+    @property
+    def group_paths(self) -> tuple[Path, ...]:
+        """The keys of each `group_by` field."""
+        return tuple(parse_path(p) for p in self.group_by)
 
     @field_validator("objective")
     @classmethod
@@ -543,7 +587,9 @@ class Config(Strict):
     """The whole config file."""
 
     sources: list[SourceSpec] = Field(default_factory=list)
+    envelope: Literal["docker", "cri"] | None = None  # each raw line unwrapped first (container logs)
     timestamp: TimestampSpec = TimestampSpec()
+    fields: dict[FieldPath, Literal["number"]] = Field(default_factory=dict)  # how to read fields
     defaults: Defaults = Defaults()
     store: StoreSpec = StoreSpec()
     slos: list[SLO] = Field(min_length=1)
@@ -627,6 +673,11 @@ class Config(Strict):
         if problems:
             raise PydanticCustomError("names", "unknown SLO names", {"problems": problems})
         return self
+
+    @property
+    def number_paths(self) -> tuple[Path, ...]:
+        """Fields declared `number`: their numeric strings are read as numbers."""
+        return tuple(parse_path(p) for p, kind in self.fields.items() if kind == "number")
 
     def maintenance_for(self, slo: SLO) -> list[MaintenanceSpec]:
         """The maintenance windows that apply to an SLO."""

@@ -13,7 +13,8 @@ from slotail.interop.documents import Where
 from slotail.interop.shared import Flow, compact
 
 Keys = tuple[str, ...]
-TOP_KEYS: Keys = ("sources", "timestamp", "defaults", "store", "slos", "alerts", "alertmanager")
+TOP_KEYS: Keys = ("sources", "envelope", "timestamp", "fields", "defaults", "store", "slos", "alerts")
+TOP_KEYS += ("alertmanager",)
 TOP_KEYS += ("maintenance", "budget_policy", "release_policy")
 SLO_KEYS: Keys = ("name", "objective", "period", "description", "sli", "alerts", "budget_policy")
 SLO_KEYS += ("group_by", "max_series")

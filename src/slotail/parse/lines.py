@@ -16,16 +16,21 @@ import mmap
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from itertools import compress, repeat
-from typing import Any
+from itertools import compress
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 import orjson
 
-from slotail.parse.record import MISSING, Layout, dig, layout_for
-from slotail.parse.timestamps import MAX_US, MS_THRESHOLD, parse_iso_many, to_epoch_us
+from slotail.parse.numbers import Coercion
+from slotail.parse.record import INT_MAX, INT_MIN, MISSING, Layout, dig, layout_for
+from slotail.parse.timestamps import BAD_US, MISSING_US, TimeReader
+from slotail.paths import Path, as_path
+
+if TYPE_CHECKING:
+    from slotail.parse.envelope import Envelope
 
 BOM = b"\xef\xbb\xbf"
 
@@ -40,6 +45,7 @@ NUL_BYTE = "nul_byte"  # a NUL byte anywhere: JSON allows none, raw
 TOO_DEEP = "too_deep"  # nested deeper than orjson's limit (1024)
 NON_FINITE = "non_finite_number"  # NaN, Infinity, or a number that overflows a double (1e999)
 BIG_INT = "integer_beyond_64_bits"  # orjson would read it as the nearest double, not exactly
+BAD_ENVELOPE = "bad_envelope"  # with a configured envelope (docker, cri): a line not in its shape
 REASONS = (
     TOO_LONG,
     BAD_UTF8,
@@ -51,9 +57,9 @@ REASONS = (
     TOO_DEEP,
     NON_FINITE,
     BIG_INT,
+    BAD_ENVELOPE,
 )
 
-INT_MIN, INT_MAX = -(2**63), 2**64 - 1  # the integers orjson reads exactly
 # Scans of a line or a batch read it translated: digits and signs as "0", "." kept, exponent marks as
 # "e", what may come before a JSON number (`:`, `,`, `[`, blanks) as ":", bytes beyond ASCII as "h",
 # newlines as "n", the rest as "x". An integer beyond 64 bits shows as a run of 20 zeros or more (other
@@ -75,9 +81,6 @@ NUMBER_SHAPES = _scan_table()
 BIG_EXPONENT, NON_ASCII = b"e000", b"h"
 OPEN, CLOSE, CR, NEWLINE = ord("{"), ord("}"), ord("\r"), ord("\n")
 MAX_DEPTH = 1024  # orjson's nesting limit
-INT, STR, NONE, OTHER = range(4)  # kinds of timestamp values
-KINDS = {int: INT, str: STR, type(None): NONE, type(MISSING): NONE}
-MS_MIN, MS_MAX = MS_THRESHOLD, MAX_US // 1000  # epoch milliseconds that need no further checks
 
 
 class ParsedBatch(msgspec.Struct):
@@ -92,9 +95,9 @@ class ParsedBatch(msgspec.Struct):
         return len(self.events)
 
 
-def field_getter(path: str) -> Callable[[dict[str, Any]], Any]:
-    """A fast getter for a dotted path; returns a sentinel when any step is missing."""
-    first, *rest = path.split(".")
+def field_getter(path: Path | str) -> Callable[[dict[str, Any]], Any]:
+    """A fast getter for a path; returns a sentinel when any step is missing."""
+    first, *rest = as_path(path)
     if not rest:
         return lambda obj: obj.get(first, MISSING)
 
@@ -332,33 +335,59 @@ class Parser:
 
     Without `fields`, events are whole objects (dicts). With them, events are
     records of those fields (and the timestamp) of a shared `Layout`; top-level
-    `numbers` among them are read as floats (NaN where not a number).
+    `numbers` among them are read as floats (NaN where not a number). `time`
+    reads timestamp values; the numeric strings of the `coerce` fields become
+    numbers; an `envelope` unwraps each raw line first.
     """
 
     def __init__(
         self,
-        timestamp_field: str = "timestamp",
+        timestamp_field: Path | str = ("timestamp",),
         naive_utc: bool = False,
-        fields: Sequence[str] | None = None,
+        fields: Sequence[Path | str] | None = None,
         numbers: Sequence[str] = (),
+        *,
+        time: TimeReader | None = None,
+        coerce: Sequence[Path | str] = (),
+        envelope: Envelope | None = None,
     ) -> None:
-        self._naive_utc = naive_utc
+        stamp, declared = as_path(timestamp_field), [as_path(p) for p in coerce]
+        self.time = time if time is not None else TimeReader(naive_utc)
+        self.envelope = envelope
         self.layout: Layout | None = None
-        self._get_ts = field_getter(timestamp_field)
+        self._get_ts = field_getter(stamp)
         if fields is not None:
-            self.layout = layout_for(tuple(sorted({*fields, timestamp_field})), tuple(sorted(numbers)))
-            self._get_ts = self.layout.getter(timestamp_field)
+            paths = {*map(as_path, fields), stamp, *declared}
+            self.layout = layout_for(tuple(sorted(paths)), tuple(sorted(numbers)))
+            self._get_ts = self.layout.getter(stamp)
+        self.coercion = Coercion(declared, self.layout) if declared else None
 
-    def parse(self, lines: list[bytes] | LineBlock, too_long: int = 0) -> ParsedBatch:
+    def parse(self, lines: list[bytes] | LineBlock, too_long: int = 0, source: str = "") -> ParsedBatch:
+        """A batch's events and invalid lines; `source` (a file) keeps an envelope's pieces apart."""
         batch = ParsedBatch()
         if too_long:
             batch.invalid[TOO_LONG] += too_long
+        if self.envelope is not None:
+            block = lines if isinstance(lines, LineBlock) else LineBlock.join(lines)
+            lines = self.envelope.unwrap(block, source, batch.invalid)
+        self._parse(lines, batch)
+        return batch
+
+    def finish(self, source: str) -> ParsedBatch:
+        """The lines an envelope still holds in pieces for `source` (a file that ended), each parsed whole."""
+        batch = ParsedBatch()
+        if self.envelope is not None:
+            self._parse(self.envelope.finish(source), batch)
+        return batch
+
+    def _parse(self, lines: list[bytes] | LineBlock, batch: ParsedBatch) -> None:
         if self.layout is None:
             objects = self._objects(lines if isinstance(lines, list) else lines.lines(), batch.invalid)
         else:
             objects = self._records(lines if isinstance(lines, LineBlock) else LineBlock.join(lines), batch)
         self._stamp(objects, batch)
-        return batch
+        if self.coercion is not None:
+            self.coercion.apply(batch.events)
 
     def _objects(self, lines: list[bytes], invalid: Counter[str]) -> list[Any]:
         """Every line through the reference decoder."""
@@ -407,36 +436,13 @@ class Parser:
         return records
 
     def _stamp(self, objects: list[Any], batch: ParsedBatch) -> None:
-        """Keep the objects with a usable timestamp, with it in µs; count the rest.
-
-        Epoch milliseconds and `...Z` times, nearly every line, are converted in numpy; any other
-        value goes through `to_epoch_us` on its own."""
-        raw = list(map(self._get_ts, objects))
-        kinds = np.fromiter(map(KINDS.get, map(type, raw), repeat(OTHER)), np.int8, len(raw))
-        us = np.full(len(raw), -1, np.int64)  # -1 bad (or not known yet), -2 missing
-        ints = kinds == INT
-        if n_ints := int(np.count_nonzero(ints)):
-            try:
-                values = np.fromiter(compress(raw, ints), np.int64, n_ints)
-            except OverflowError:  # beyond int64: every int on its own
-                values = np.zeros(n_ints, np.int64)
-            millis = (values >= MS_MIN) & (values <= MS_MAX)
-            at = np.flatnonzero(ints)
-            us[at[millis]] = values[millis] * 1000
-            kinds[at[~millis]] = OTHER  # epoch seconds and the like: one by one below
-        texts = kinds == STR
-        if texts.any():
-            us[texts] = parse_iso_many(list(compress(raw, texts)), self._naive_utc)
-        missing = kinds == NONE
-        us[missing] = -2
-        for i in np.flatnonzero(kinds == OTHER).tolist():  # floats, epoch seconds, anything else
-            found = to_epoch_us(raw[i], self._naive_utc)
-            us[i] = -1 if found is None else found
+        """Keep the objects with a usable timestamp, with it in µs; count the rest."""
+        us = self.time.many(list(map(self._get_ts, objects)))
         keep = us >= 0
         if not keep.all():
             for reason, count in (
-                (NO_TIMESTAMP, np.count_nonzero(missing)),
-                (BAD_TIMESTAMP, np.count_nonzero(us == -1)),
+                (NO_TIMESTAMP, np.count_nonzero(us == MISSING_US)),
+                (BAD_TIMESTAMP, np.count_nonzero(us == BAD_US)),
             ):
                 if count:
                     batch.invalid[reason] += int(count)

@@ -1,19 +1,32 @@
-"""Event timestamps: ISO 8601 with Z or an offset, or epoch seconds / milliseconds, to microseconds."""
+"""Event timestamps to microseconds: ISO 8601 with Z or an offset, epoch numbers (s, ms, µs or ns, by
+magnitude or a given unit; as numbers or decimal strings), or strings in a given strptime format."""
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import compress
+from itertools import compress, repeat
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from slotail.parse.record import MISSING
+
 US = 1_000_000
-MS_THRESHOLD = 100_000_000_000  # epoch numbers at or above this are milliseconds (1e11 s is year 5138)
 MAX_US = 253_402_300_800 * US - 1  # the last microsecond of 9999-12-31 (UTC)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC) - _EPOCH
+
+# Epoch numbers by magnitude: s < 1e11 <= ms < 1e14 <= µs < 1e17 <= ns. 1e11 s is the year 5138, and
+# each next unit starts where the one before reaches it, so every instant since 1973 has one reading.
+UNITS = ("s", "ms", "us", "ns")
+UNIT_FLOORS = (10**11, 10**14, 10**17)  # where ms, µs and ns begin
+MS_THRESHOLD = UNIT_FLOORS[0]
+UNIT_SCALE = {"s": US, "ms": 1000, "us": 1}  # µs per unit; ns divide by 1000 instead
 
 
 # The caches stay small: logs run forward in time, so the recent minutes and seconds are what repeat
@@ -110,20 +123,66 @@ def parse_iso(text: str, naive_utc: bool = False) -> int | None:
     return result if 0 <= result <= MAX_US else None
 
 
-def to_epoch_us(value: object, naive_utc: bool = False) -> int | None:
+def unit_of(magnitude: float, unit: str | None) -> str:
+    """The unit of an epoch number: the one given, else the one its magnitude falls in."""
+    if unit is not None:
+        return unit
+    return UNITS[sum(magnitude >= floor for floor in UNIT_FLOORS)]
+
+
+def _in_range(us: int) -> int | None:
+    return us if 0 <= us <= MAX_US else None
+
+
+def epoch_int_us(value: int, unit: str | None = None) -> int | None:
+    """µs of an integer epoch number (truncated from ns), or None out of range."""
+    found = unit_of(abs(value), unit)
+    return _in_range(value // 1000 if found == "ns" else value * UNIT_SCALE[found])
+
+
+def epoch_float_us(value: float, unit: str | None = None) -> int | None:
+    """µs of a float epoch number (rounded to the nearest), or None when unusable."""
+    if not math.isfinite(value):
+        return None
+    found = unit_of(abs(value), unit)
+    scaled = value / 1000 if found == "ns" else value * UNIT_SCALE[found]
+    if not math.isfinite(scaled):  # huge values overflow when scaled
+        return None
+    return _in_range(round(scaled))
+
+
+_DECIMAL = re.compile(r"([0-9]+)(?:\.([0-9]+))?", re.ASCII)
+
+
+def epoch_text_us(text: str, unit: str | None = None) -> int | None:
+    """µs of an epoch number written as a string (`"1771491600.123"`), exactly: digits beyond the µs
+    truncated, as in ISO fractions. None unless the text is digits with an optional fraction."""
+    found = _DECIMAL.fullmatch(text)
+    if found is None:
+        return None
+    whole, fraction = int(found[1]), found[2] or ""
+    unit = unit_of(whole, unit)
+    if unit == "ns":
+        return _in_range(whole // 1000)
+    digits = {"s": 6, "ms": 3, "us": 0}[unit]
+    return _in_range(whole * UNIT_SCALE[unit] + int(fraction[:digits].ljust(digits, "0") or 0))
+
+
+def text_us(text: str, naive_utc: bool = False, unit: str | None = None) -> int | None:
+    """µs of a timestamp string: ISO 8601, else an epoch number written as a string."""
+    found = parse_iso(text, naive_utc)
+    return found if found is not None else epoch_text_us(text, unit)
+
+
+def to_epoch_us(value: object, naive_utc: bool = False, unit: str | None = None) -> int | None:
     """Microseconds since the epoch for a timestamp field's value, or None when it is unusable."""
     if type(value) is str:
-        return parse_iso(value, naive_utc)
+        return text_us(value, naive_utc, unit)
     if type(value) is int:
-        us = value * 1000 if abs(value) >= MS_THRESHOLD else value * US
-    elif type(value) is float:
-        scaled = value * (1000 if abs(value) >= MS_THRESHOLD else US)
-        if not math.isfinite(scaled):  # NaN, infinities, and huge values that overflow when scaled
-            return None
-        us = round(scaled)
-    else:
-        return None
-    return us if 0 <= us <= MAX_US else None
+        return epoch_int_us(value, unit)
+    if type(value) is float:
+        return epoch_float_us(value, unit)
+    return None
 
 
 Int64s = npt.NDArray[np.int64]
@@ -191,8 +250,8 @@ def _utc_joined(joined: bytes, length: int) -> Int64s:
     return np.where(ok, result, -1)
 
 
-def parse_iso_many(texts: list[str], naive_utc: bool = False) -> Int64s:
-    """`parse_iso` of each text, -1 where it gives None: the common UTC shapes in numpy, a length
+def parse_iso_many(texts: list[str], naive_utc: bool = False, unit: str | None = None) -> Int64s:
+    """`text_us` of each text, -1 where it gives None: the common UTC shapes in numpy, a length
     at a time; the rest one by one."""
     result = np.full(len(texts), -1, np.int64)
     lengths = np.fromiter(map(len, texts), np.int64, len(texts))
@@ -205,6 +264,124 @@ def parse_iso_many(texts: list[str], naive_utc: bool = False) -> Int64s:
             continue
         result[which] = _utc_joined(joined, length)
     for i in np.flatnonzero(result < 0).tolist():
-        found = parse_iso(texts[i], naive_utc)
+        found = text_us(texts[i], naive_utc, unit)
         result[i] = -1 if found is None else found
     return result
+
+
+def epoch_ints_us(values: Int64s, unit: str | None = None) -> Int64s:
+    """`epoch_int_us` of each value, -1 where it gives None, in numpy."""
+    if unit is None:
+        which = np.searchsorted(np.array(UNIT_FLOORS, np.int64), values, "right")
+    else:
+        which = np.full(len(values), UNITS.index(unit))
+    scale = np.array([US, 1000, 1, 1], np.int64)[which]
+    limit = np.array([MAX_US // US, MAX_US // 1000, MAX_US, np.iinfo(np.int64).max], np.int64)[which]
+    ok = (values >= 0) & (values <= limit)
+    us = np.where(which == 3, values // 1000, values * np.where(ok, scale, 0))
+    return np.where(ok & (us <= MAX_US), us, -1)
+
+
+def epoch_floats_us(values: npt.NDArray[np.float64], unit: str | None = None) -> Int64s:
+    """`epoch_float_us` of each value, -1 where it gives None, in numpy (the same operations)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        magnitude = np.abs(values)
+        if unit is None:
+            which = np.searchsorted(np.array(UNIT_FLOORS, np.float64), magnitude, "right")
+            which[np.isnan(values)] = 0
+        else:
+            which = np.full(len(values), UNITS.index(unit))
+        scale = np.array([US, 1000, 1, 1], np.float64)[which]
+        scaled = np.where(which == 3, values / 1000, values * scale)
+        rounded = np.rint(np.where(np.isfinite(scaled), scaled, -1.0))
+        ok = (rounded >= 0) & (rounded <= 2.0**62)  # then exact in int64, and checked against MAX_US below
+        us = np.where(ok, rounded, 0).astype(np.int64)
+    return np.where(ok & (us <= MAX_US), us, -1)
+
+
+class FormatReader:
+    """Timestamp strings in an strptime format, to µs. Logs repeat a second on many lines, so each
+    distinct text is parsed once while it is recent (a format with %f parses every distinct text)."""
+
+    def __init__(self, fmt: str, naive_utc: bool = False) -> None:
+        self.fmt, self.naive_utc = fmt, naive_utc
+        self.cache: dict[str, int] = {}
+
+    def one(self, text: str) -> int:
+        """µs of one text, -1 when it does not match the format (or is naive and naive times are not UTC)."""
+        found = self.cache.get(text)
+        if found is None:
+            found = self._parse(text)
+            if len(self.cache) >= 1 << 12:
+                self.cache.clear()
+            self.cache[text] = found
+        return found
+
+    def _parse(self, text: str) -> int:
+        try:
+            when = datetime.strptime(text, self.fmt)
+        except (ValueError, OverflowError):
+            return -1
+        if when.tzinfo is None:
+            if not self.naive_utc:
+                return -1
+            when = when.replace(tzinfo=UTC)
+        us = (when - _EPOCH) // _ONE_US
+        return us if 0 <= us <= MAX_US else -1
+
+    def many(self, texts: list[str]) -> Int64s:
+        """µs of each text, -1 where it is not a time in the format."""
+        found = list(map(self.cache.get, texts))
+        if None in found:
+            found = list(map(self.one, texts))
+        return np.array(found, np.int64)
+
+
+INT, STR, FLOAT, NONE, OTHER = range(5)  # kinds of timestamp values
+_KINDS = {int: INT, str: STR, float: FLOAT, type(None): NONE, type(MISSING): NONE}
+MISSING_US, BAD_US = -2, -1
+
+
+class TimeReader:
+    """A config's reading of timestamp values: ISO 8601 strings (or an strptime `fmt`), epoch
+    numbers and decimal strings in `unit` (by magnitude when None)."""
+
+    def __init__(self, naive_utc: bool = False, unit: str | None = None, fmt: str | None = None) -> None:
+        self.naive_utc, self.unit = naive_utc, unit
+        self.texts: Callable[[list[str]], Int64s] = (
+            FormatReader(fmt, naive_utc).many if fmt is not None else self._iso_many
+        )
+
+    def _iso_many(self, texts: list[str]) -> Int64s:
+        return parse_iso_many(texts, self.naive_utc, self.unit)
+
+    def one(self, value: Any) -> int:
+        """µs of one value; BAD_US when unusable, MISSING_US when missing or null."""
+        kind = _KINDS.get(type(value), OTHER)
+        if kind == NONE:
+            return MISSING_US
+        if kind == STR:
+            return int(self.texts([value])[0])
+        found = to_epoch_us(value, self.naive_utc, self.unit) if kind != OTHER else None
+        return BAD_US if found is None else found
+
+    def many(self, raw: list[Any]) -> Int64s:
+        """µs of each value, a kind at a time in numpy; BAD_US where unusable, MISSING_US where
+        missing or null."""
+        kinds = np.fromiter(map(_KINDS.get, map(type, raw), repeat(OTHER)), np.int8, len(raw))
+        us = np.full(len(raw), BAD_US, np.int64)
+        us[kinds == NONE] = MISSING_US
+        for kind, convert in ((INT, self._ints), (FLOAT, self._floats), (STR, self.texts)):
+            which = kinds == kind
+            if which.any():
+                us[which] = convert(list(compress(raw, which)))
+        return us
+
+    def _ints(self, values: list[int]) -> Int64s:
+        try:
+            return epoch_ints_us(np.array(values, np.int64), self.unit)
+        except OverflowError:  # beyond int64 (up to 2**64 - 1): one by one, in Python's ints
+            return np.array([BAD_US if (v := epoch_int_us(x, self.unit)) is None else v for x in values])
+
+    def _floats(self, values: list[float]) -> Int64s:
+        return epoch_floats_us(np.array(values, np.float64), self.unit)

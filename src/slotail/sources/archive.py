@@ -28,6 +28,7 @@ class RawBatch(msgspec.Struct, frozen=True):
     lines: list[bytes] | LineBlock  # a worker's batches are slices of the block it read
     too_long: int
     raw_offset: int
+    file: str = ""  # the file, when `source` names several (a live source): an envelope's pieces stay in it
 
 
 def detect(head: bytes) -> str:

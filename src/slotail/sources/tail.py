@@ -132,6 +132,11 @@ class _File:
         self.at_eof = False
         self.restart(0, b"", b"")
 
+    @property
+    def file_key(self) -> str:
+        """The file's identity as text (device:inode)."""
+        return f"{self.key[0]}:{self.key[1]}"
+
     def restart(self, base: int, head: bytes, tail: bytes) -> None:
         """Read on from `base`, whose preceding bytes end with `tail`; `head` covers at least them."""
         self.base = base
@@ -428,7 +433,7 @@ class Tailer:
         too_long = f.too_long()
         if not lines and not too_long:
             return None
-        return RawBatch(f.source, lines, too_long, f.offset)
+        return RawBatch(f.source, lines, too_long, f.offset, f.file_key)
 
     def _fetch(self, f: _File, now: float) -> bytes:
         """The next chunk at read_pos, after checking (before and after reading) for a truncation."""
@@ -452,7 +457,7 @@ class Tailer:
             if not f.watched and f.at_eof and now - f.active_at >= self._grace_s:
                 lines, too_long = f.splitter.finish(), f.too_long()
                 if lines or too_long:
-                    batches.append(RawBatch(f.source, lines, too_long, f.offset))
+                    batches.append(RawBatch(f.source, lines, too_long, f.offset, f.file_key))
                 self.finished.append(f.position())
                 self._close(key)
         return batches

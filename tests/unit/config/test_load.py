@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from slotail.config import Config, SLIKind, load_config_text
-from slotail.config.expr import Compare, FieldTest
+from slotail.config.expr import Compare, Eq, FieldTest
 from slotail.config.load import Loader
 from slotail.errors import ConfigError, ConfigIssue
 
@@ -331,7 +331,8 @@ def test_group_by_and_max_series_load_with_labels_named_from_the_paths() -> None
         ("group_by: [a.b, a_b]", "group_by", "distinct"),
         ("group_by: [userId, user_id]", "group_by", "distinct"),
         ("group_by: [Percentile]", "group_by", "which slotail's metrics use"),
-        ('group_by: ["bad-name"]', "group_by", "dotted field paths"),
+        ('group_by: ["1st"]', "group_by", "not a Prometheus label name"),
+        ('group_by: ["/a~2"]', "group_by", "malformed JSON Pointer"),
     ],
 )
 def test_bad_group_by_or_max_series_is_a_config_error_at_its_key(extra: str, key: str, expected: str) -> None:
@@ -482,3 +483,89 @@ def test_a_duplicate_slo_name_is_reported_with_the_other_mistakes_of_the_file() 
         ("slos[1].objective", 4),
         ("slos[2].sli", 5),
     ]
+
+
+# --- reading real log formats: paths, timestamps, numbers, envelopes --------------------------------
+
+FORMATS = """\
+envelope: cri
+timestamp: {field: /time.unix, unit: ns}
+fields:
+  /http.response.status_code: number
+  request_time: number
+slos:
+  - name: otel
+    objective: 99
+    group_by: [/http.route, "k8s-pod"]
+    sli:
+      events: {/attributes/http.request.method: GET}
+      bad: {/http.response.status_code: {gte: 500}}
+  - name: slow
+    objective: 95
+    sli:
+      events: {/a~1b~0c: 1}
+      latency: {field: /duration.ns, unit: ns, threshold: 250000000}
+"""
+
+
+def test_pointer_paths_numbers_units_and_envelopes_load() -> None:
+    """JSON Pointers wherever a path goes (keys with dots, `~1` for `/`, `~0` for `~`), a `fields:`
+    declaration, a timestamp unit, a latency in ns and an envelope come out typed."""
+    config = load(FORMATS)
+    otel, slow = config.slos
+    assert config.envelope == "cri"
+    assert (config.timestamp.path, config.timestamp.unit) == (("time.unix",), "ns")
+    assert config.number_paths == (("http.response.status_code",), ("request_time",))
+    assert otel.group_paths == (("http.route",), ("k8s-pod",))
+    assert otel.group_labels == ("http_route", "k8s_pod")
+    assert otel.sli.events == FieldTest(("attributes", "http.request.method"), Eq("GET"))
+    assert otel.sli.bad.path == ("http.response.status_code",)
+    assert slow.sli.events.path == ("a/b~c",)
+    assert slow.sli.latency.path == ("duration.ns",)
+    assert slow.sli.latency.scale_to_us == 1e-3
+
+
+def test_a_strptime_format_loads_with_an_offset_or_naive_utc() -> None:
+    """nginx's `$time_local` format loads; one without %z needs `naive: utc`."""
+    slos = "slos: [{name: a, objective: 99, sli: {good: {e: 1}, bad: {e: 2}}}]\n"
+    assert load('timestamp: {field: time_local, format: "%d/%b/%Y:%H:%M:%S %z"}\n' + slos).timestamp.format
+    assert load('timestamp: {format: "%Y/%m/%d %H:%M:%S", naive: utc}\n' + slos).timestamp.naive == "utc"
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "expected"),
+    [
+        ('timestamp: {format: "%H:%M:%S %z"}', "timestamp.format", "with the date"),
+        ('timestamp: {format: "%Y/%m/%d %H:%M:%S"}', "timestamp", "has no offset (%z)"),
+        ("timestamp: {unit: minutes}", "timestamp.unit", "'s', 'ms', 'us' or 'ns'"),
+        ("timestamp: {field: a..b}", "timestamp.field", "dotted field path"),
+        ("timestamp: {field: /a~x}", "timestamp.field", "malformed JSON Pointer"),
+        ("fields: {status: string}", "fields.status", "'number'"),
+        ("fields: {/a~9: number}", "fields./a~9", "malformed JSON Pointer"),
+        ("envelope: journald", "envelope", "'docker' or 'cri'"),
+    ],
+)
+def test_bad_format_settings_are_config_errors_at_their_key(extra: str, key: str, expected: str) -> None:
+    """A format without a date or an offset, an unknown unit, kind or envelope, a malformed path: each
+    an error at its key path."""
+    issues = issues_of(
+        f"{extra}\nslos: [{{name: a, objective: 99, sli: {{good: {{e: 1}}, bad: {{e: 2}}}}}}]\n"
+    )
+    assert [(i.path, i.line) for i in issues] == [(key, 1)]
+    assert expected in issues[0].message
+
+
+def test_a_malformed_pointer_in_a_latency_field_names_its_key() -> None:
+    """The latency field's path is checked at load, located at its key."""
+    issues = issues_of(
+        """\
+        slos:
+          - name: a
+            objective: 99
+            sli:
+              events: {e: 1}
+              latency: {field: /d~, threshold: 1}
+        """
+    )
+    assert [(i.path, i.line) for i in issues] == [("slos[0].sli.latency.field", 6)]
+    assert "malformed JSON Pointer" in issues[0].message

@@ -20,6 +20,10 @@ from slotail.parse.record import MISSING, as_number
 from tests.unit.parse.test_parser import BOM, any_line, json_values
 
 FIELDS = ["event", "status", "sli.code", "latency"]
+COERCE = ["status", "sli.code"]  # declared `number`: numeric strings read as numbers
+NUMERIC_STRINGS = st.sampled_from(
+    ["503", "0.300", "-7", "1e3", "-", "1e999", " 7", "18446744073709551616", "٣"]
+)
 TOPS = ["event", "latency", "sli", "status", "timestamp"]
 
 # Text that msgspec and orjson may read differently, spliced into otherwise valid lines.
@@ -70,7 +74,8 @@ objects = st.fixed_dictionaries(
             json_values,
         ),
         "event": st.sampled_from(["a", "b"]) | json_values,
-        "sli": st.fixed_dictionaries({}, optional={"code": json_values}) | json_values,
+        "status": NUMERIC_STRINGS | st.integers(100, 599) | json_values,
+        "sli": st.fixed_dictionaries({}, optional={"code": NUMERIC_STRINGS | json_values}) | json_values,
         "latency": st.floats(0, 1e4) | st.integers(0, 10**4) | json_values,
         "noise": json_values,
     },
@@ -109,6 +114,9 @@ def check(batch_lines: list[bytes]) -> None:
     floats = Parser(fields=FIELDS, numbers=["latency"]).parse(batch_lines)  # read as a number only
     assert floats.invalid == reference.invalid
     assert seen(floats, ("latency",)) == seen(reference, ("latency",))  # None or NaN: no number
+    coerced = Parser(coerce=COERCE).parse(batch_lines)
+    assert coerced.invalid == reference.invalid
+    assert seen(Parser(fields=FIELDS, coerce=COERCE).parse(batch_lines)) == seen(coerced)
     if not any(b"\n" in line for line in batch_lines):  # as a worker reads them: a cut of a block
         data = b"\n".join([b'{"timestamp": 1771491600000, "x": 1e400}', *batch_lines, b"{"]) + b"\n"
         block, _ = LineBlock.split(data, last=True, max_line=len(data))
@@ -123,6 +131,7 @@ def check(batch_lines: list[bytes]) -> None:
 @example([b'{"timestamp": 1771491600000, "x": 1e400}', b'{"timestamp": 1771491600000, "x": "5e252"}'])
 @example([b'{"timestamp": 1700000000000, "latency": null}', b'{"timestamp": 1700000000000, "latency": "9"}'])
 @example([b'{"timestamp": 1771491600000}{"timestamp": 1771491600001}', b"", b'{"timestamp": 1771491600002}'])
+@example([b'{"timestamp": 1771491600000, "status": "503", "sli": {"code": "0.300"}}'])
 def test_records_keep_what_the_reference_keeps_with_the_same_values_and_reasons(
     batch_lines: list[bytes],
 ) -> None:

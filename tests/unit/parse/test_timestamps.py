@@ -10,7 +10,19 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from slotail.parse.timestamps import GROUP_MIN, parse_iso, parse_iso_many, to_epoch_us
+from slotail.parse.record import MISSING
+from slotail.parse.timestamps import (
+    BAD_US,
+    GROUP_MIN,
+    MISSING_US,
+    UNITS,
+    FormatReader,
+    TimeReader,
+    parse_iso,
+    parse_iso_many,
+    text_us,
+    to_epoch_us,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_US = timedelta(microseconds=1)
@@ -233,7 +245,7 @@ def test_the_millisecond_threshold_is_1e11() -> None:
         -1,
         -0.5,
         -1_771_491_600_123,
-        10**20,
+        10**24,  # nanoseconds beyond the year 9999
         1e300,
         sys.float_info.max,
         -sys.float_info.max,
@@ -258,9 +270,9 @@ def test_any_whole_epoch_second_below_the_threshold_is_exact(seconds: int) -> No
 
 
 @settings(max_examples=200)
-@given(st.integers(min_value=100_000_000_000, max_value=253_402_300_799_999))
+@given(st.integers(min_value=100_000_000_000, max_value=99_999_999_999_999))
 def test_any_whole_epoch_millisecond_at_or_above_the_threshold_is_exact(millis: int) -> None:
-    """An int of 1e11 or more is milliseconds, converted without any rounding."""
+    """An int from 1e11 to below 1e14 is milliseconds, converted without any rounding."""
     assert to_epoch_us(millis) == millis * 10**3
 
 
@@ -307,5 +319,154 @@ def test_parsing_many_equals_parsing_each(texts: list[str], naive_utc: bool) -> 
     """Any texts, each often enough that its length goes through numpy: the same as one by one
     (Feb 30, hour 24, second 60, year 0, non-digits, before 1970 included)."""
     texts = texts * GROUP_MIN  # so that every length's group reaches numpy
-    want = [-1 if (v := parse_iso(t, naive_utc)) is None else v for t in texts]
+    want = [-1 if (v := text_us(t, naive_utc)) is None else v for t in texts]  # ISO, else an epoch string
     assert parse_iso_many(texts, naive_utc).tolist() == want
+
+
+# --- epoch units: by magnitude, or as the config says --------------------------------------------
+
+T_US = utc(2026, 2, 19, 9) + 123_456  # 2026-02-19T09:00:00.123456Z
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (T_US // 10**6, T_US // 10**6 * 10**6),  # seconds
+        (T_US // 1000, T_US // 1000 * 1000),  # milliseconds
+        (T_US, T_US),  # microseconds
+        (T_US * 1000 + 789, T_US),  # nanoseconds: the µs, truncated
+        (float(T_US // 1000), T_US // 1000 * 1000),
+        (T_US * 1000.0, T_US),
+    ],
+)
+def test_epoch_numbers_of_each_unit_are_told_apart_by_magnitude(value: float, expected: int) -> None:
+    """s < 1e11 <= ms < 1e14 <= µs < 1e17 <= ns: an instant of today reads the same in every unit."""
+    assert to_epoch_us(value) == expected
+
+
+def test_each_unit_starts_at_its_floor() -> None:
+    """1e11 is the first millisecond value, 1e14 the first microsecond, 1e17 the first nanosecond."""
+    assert to_epoch_us(10**11 - 1) == (10**11 - 1) * 10**6
+    assert to_epoch_us(10**11) == 10**14
+    assert to_epoch_us(10**14 - 1) == (10**14 - 1) * 1000
+    assert to_epoch_us(10**14) == 10**14
+    assert to_epoch_us(10**17 - 1) == 10**17 - 1
+    assert to_epoch_us(10**17) == 10**14
+    assert to_epoch_us(2**64 - 1) == (2**64 - 1) // 1000  # beyond int64, still nanoseconds in range
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        (1_771_491_600, "ms", 1_771_491_600_000),  # 1970-01-21, as the config says
+        (1_771_491_600_123, "s", None),  # seconds far beyond the year 9999
+        (1_771_491_600_123, "us", 1_771_491_600_123),
+        (1_771_491_600, "ns", 1_771_491),
+        (1_771_491_600.5, "ms", 1_771_491_600_500),
+        ("1771491600123", "ms", 1_771_491_600_123_000),
+        ("1771491600.5", "us", 1_771_491_600),
+    ],
+)
+def test_a_given_unit_overrides_the_magnitude(value: object, unit: str, expected: int | None) -> None:
+    """`timestamp: {unit: ...}` reads every epoch number (and epoch string) in that unit."""
+    assert to_epoch_us(value, unit=unit) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1771491600", utc(2026, 2, 19, 9)),
+        ("1771491600.123", utc(2026, 2, 19, 9) + 123_000),  # nginx $msec
+        ("1771491600.1234567", utc(2026, 2, 19, 9) + 123_456),  # truncated to the µs, as ISO fractions
+        ("1771491600123", utc(2026, 2, 19, 9) + 123_000),  # milliseconds by magnitude
+        ("1771491600123456789", utc(2026, 2, 19, 9) + 123_456),  # nanoseconds
+        ("0", 0),
+    ],
+)
+def test_epoch_numbers_written_as_strings_are_exact(text: str, expected: int) -> None:
+    """A string of digits with an optional fraction is an epoch number, read exactly (no float on the way)."""
+    assert to_epoch_us(text) == expected
+    assert text_us(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["1e9", "-1771491600", "+1771491600", " 1771491600", "1771491600.", ".5", "١٢٣", "0x10"]
+)
+def test_other_numeric_looking_strings_are_not_timestamps(text: str) -> None:
+    """Only plain digits with an optional fraction: no sign, exponent, blanks or non-ASCII digits."""
+    assert to_epoch_us(text) is None
+
+
+epoch_values = st.one_of(
+    st.integers(-(2**63), 2**64 - 1),
+    st.integers(0, 10**19),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(0, 1e19),
+    st.from_regex(r"\A[0-9]{1,20}(\.[0-9]{1,12})?\Z"),
+    st.sampled_from(["2026-02-19T09:00:00.412Z", "2026-02-19T09:00:00+01:00", "junk", ""]),
+    st.sampled_from([None, True, False, MISSING, [], {}]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(epoch_values, max_size=60), st.sampled_from([None, *UNITS]), st.booleans())
+def test_reading_many_values_equals_reading_each(values: list[object], unit: str | None, naive: bool) -> None:
+    """The numpy paths (ints, floats, texts a kind at a time) give what each value gives on its own."""
+    reader = TimeReader(naive, unit)
+    assert reader.many(values).tolist() == [reader.one(v) for v in values]
+    for value, got in zip(values, reader.many(values).tolist(), strict=True):
+        if value is None or value is MISSING:
+            assert got == MISSING_US
+        else:
+            found = to_epoch_us(value, naive, unit)
+            assert got == (BAD_US if found is None else found)
+
+
+# --- strptime formats -------------------------------------------------------------------------------
+
+TIME_LOCAL = "%d/%b/%Y:%H:%M:%S %z"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("19/Feb/2026:09:00:00 +0000", utc(2026, 2, 19, 9)),
+        ("19/Feb/2026:16:00:00 +0700", utc(2026, 2, 19, 9)),
+        ("18/Feb/2026:23:30:00 -0930", utc(2026, 2, 19, 9)),
+        ("29/Feb/2026:09:00:00 +0000", -1),  # no such day
+        ("19/Feb/2026 09:00:00 +0000", -1),  # not the format
+        ("2026-02-19T09:00:00Z", -1),  # ISO is not read when a format is given
+    ],
+)
+def test_a_format_reads_nginx_time_local(text: str, expected: int) -> None:
+    """nginx's `$time_local` through `%d/%b/%Y:%H:%M:%S %z`, offsets applied, the rest bad."""
+    assert TimeReader(fmt=TIME_LOCAL).many([text]).tolist() == [expected]
+
+
+def test_a_format_without_an_offset_reads_naive_times_only_when_they_are_utc() -> None:
+    """Without %z a time is naive: rejected, unless `naive: utc`."""
+    assert TimeReader(fmt="%Y/%m/%d %H:%M:%S").one("2026/02/19 09:00:00") == BAD_US
+    assert TimeReader(True, fmt="%Y/%m/%d %H:%M:%S").one("2026/02/19 09:00:00") == utc(2026, 2, 19, 9)
+
+
+def test_a_format_parses_each_distinct_text_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Busy logs repeat a second on many lines: strptime runs once per distinct text, not per line."""
+    reader = FormatReader(TIME_LOCAL)
+    calls: list[str] = []
+    parse = reader._parse
+    monkeypatch.setattr(reader, "_parse", lambda text: calls.append(text) or parse(text))
+    texts = ["19/Feb/2026:09:00:00 +0000"] * 500 + ["19/Feb/2026:09:00:01 +0000"] * 500
+    assert reader.many(texts).tolist() == [utc(2026, 2, 19, 9)] * 500 + [utc(2026, 2, 19, 9, 0, 1)] * 500
+    assert reader.many(texts).tolist()[-1] == utc(2026, 2, 19, 9, 0, 1)
+    assert calls == ["19/Feb/2026:09:00:00 +0000", "19/Feb/2026:09:00:01 +0000"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(9999, 12, 30)), st.integers(-1439, 1439)
+)
+def test_a_format_reads_what_strftime_writes(when: datetime, offset_minutes: int) -> None:
+    """Any second written with the format reads back as that instant, whatever its offset."""
+    aware = when.replace(microsecond=0, tzinfo=timezone(timedelta(minutes=offset_minutes)))
+    assume(EPOCH <= aware <= LAST_OF_9999)
+    assert FormatReader(TIME_LOCAL).one(aware.strftime(TIME_LOCAL)) == us(aware)

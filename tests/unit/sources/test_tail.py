@@ -101,13 +101,14 @@ def test_existing_and_appended_lines_are_read_once(tmp_path: Path) -> None:
     assert tailer.stats.bytes_read == os.path.getsize(app.path)
 
 
-def test_batches_carry_source_name_and_offset(tmp_path: Path) -> None:
-    """Each batch names its config source and the byte offset after its last line."""
+def test_batches_carry_source_name_file_and_offset(tmp_path: Path) -> None:
+    """Each batch names its config source, its file (device:inode) and the byte offset after its last line."""
     (tmp_path / "api.log").write_bytes(b"a\nbb\nccc")
     clock = FakeClock()
     tailer = Tailer([source(tmp_path, name="web")], MAX_LINE, resume=[], clock=clock)
     [batch] = tailer.poll()
-    assert batch == RawBatch("web", [b"a", b"bb"], 0, 5)
+    st = os.stat(tmp_path / "api.log")
+    assert batch == RawBatch("web", [b"a", b"bb"], 0, 5, f"{st.st_dev}:{st.st_ino}")
 
 
 def test_new_files_wait_for_the_rescan_interval(tmp_path: Path) -> None:
