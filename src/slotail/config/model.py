@@ -17,7 +17,6 @@ from pydantic import (
     Field,
     ModelWrapValidatorHandler,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -455,18 +454,6 @@ class AlertSpec(Strict):
         return self.long_window or self.window or 0
 
 
-def _alerts(raw: object, info: ValidationInfo) -> object:
-    if isinstance(raw, str):
-        from slotail.config.windows import load_window_set
-
-        base = (info.context or {}).get("base_dir")
-        alerts = load_window_set(raw, base)
-        for _, message in _duplicates(_raw_names(alerts), "alert"):  # its lines are not the config's
-            raise ValueError(f"window set {raw!r}: {message}")
-        return alerts
-    return raw
-
-
 def _raw_names(items: object) -> list[object]:
     """The `name` of each item of a list not validated yet (None where an item is no mapping)."""
     if not isinstance(items, list):
@@ -499,7 +486,7 @@ def _unique_alerts(alerts: list[AlertSpec] | None) -> list[AlertSpec] | None:
     return alerts
 
 
-AlertsField = Annotated[list[AlertSpec] | None, BeforeValidator(_alerts), AfterValidator(_unique_alerts)]
+AlertsField = Annotated[list[AlertSpec] | None, AfterValidator(_unique_alerts)]
 
 
 class SLO(Strict):
