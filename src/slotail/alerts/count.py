@@ -45,7 +45,7 @@ class BadCount(Kind):
         return (reading.counts(rule.long_s)[:, plan.sid, BAD] > rule.threshold) & enough
 
     def promql(self, q: PromQL, rule: AlertRule) -> str:
-        return f"{q.bad(rule.long_s)} > {rule.threshold:g}" + q.enough_events(rule)
+        return f"{q.events('bad', rule.long_s)} > {rule.threshold:g}" + q.enough_events(rule)
 
     def describe(self, slo: SLO, rule: AlertRule, value: str) -> tuple[str, str]:
         limit = f"{rule.threshold:g} bad events in {windows_text(rule)}"

@@ -73,8 +73,8 @@ class PromQL(Protocol):
     def budget(self) -> str:
         """The recorded error budget remaining over the period."""
 
-    def bad(self, seconds: int) -> str:
-        """Bad events in a window (per group of a grouped SLO)."""
+    def events(self, outcome: str, seconds: int) -> str:
+        """Events of one outcome (good, bad or excluded) in a window (per group of a grouped SLO)."""
 
     def enough_events(self, rule: AlertRule) -> str:
         """The clause `min_events` adds over the rule's window (empty without one)."""

@@ -268,9 +268,8 @@ class Engine:
         for plan in self.series:
             for rule in plan.rules:
                 condition = KINDS[rule.kind].condition(rule, plan, reading)
-                active[(plan.sid, rule.name)] = self.trackers[(plan.sid, rule.name)].observe(
-                    times_us, condition
-                )
+                key = (plan.sid, rule.name)
+                active[key] = self.trackers[key].observe(times_us, condition)
         return Evaluation(times_us, counts, active)
 
     def tick(self) -> None:

@@ -114,9 +114,9 @@ class Fleet:
     def budget(self) -> str:
         return f'{BUDGET_RECORD}{{slo="{self.slo.name}"}}'
 
-    def bad(self, seconds: int) -> str:
+    def events(self, outcome: str, seconds: int) -> str:
         slo, w = self.slo, format_duration(seconds)
-        return f'{_sum(slo)} (increase({EVENTS}{{slo="{slo.name}",outcome="bad"}}[{w}]))'
+        return f'{_sum(slo)} (increase({EVENTS}{{slo="{slo.name}",outcome="{outcome}"}}[{w}]))'
 
     def enough_events(self, rule: AlertRule) -> str:
         if not (rule.min_events and rule.long_s):
@@ -133,8 +133,9 @@ class Fleet:
 def _alert(slo: SLO, rule: AlertRule) -> dict[str, Any]:
     kind = KINDS[rule.kind]
     alert: dict[str, Any] = {"alert": alert_name(rule), "expr": kind.promql(Fleet(slo), rule)}
-    if kind.promql_for(rule):
-        alert["for"] = format_duration(kind.promql_for(rule))
+    hold_s = kind.promql_for(rule)
+    if hold_s:
+        alert["for"] = format_duration(hold_s)
     alert["labels"] = burn_labels(slo, rule)
     alert["annotations"] = burn_annotations(slo, rule, '{{ $value | printf "%.2f" }}')
     return alert
