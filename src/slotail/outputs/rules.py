@@ -91,10 +91,9 @@ def _windows(config: Config) -> dict[int, set[str]]:
     """Every window some SLO reads, with the SLOs that read it."""
     found: dict[int, set[str]] = {}
     for slo in config.slos:
-        period = config.period(slo).nominal_seconds
-        for rule in config.alert_rules(slo):
-            for w in (*KINDS[rule.kind].windows(rule), period):
-                found.setdefault(w, set()).add(slo.name)
+        read = [w for rule in config.alert_rules(slo) for w in KINDS[rule.kind].windows(rule)]
+        for w in (*read, config.period(slo).nominal_seconds):  # the budget record reads the period
+            found.setdefault(w, set()).add(slo.name)
     return found
 
 
