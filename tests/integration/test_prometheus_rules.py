@@ -47,6 +47,16 @@ def test_a_grouped_slo_pages_per_group_fleet_wide(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_an_slo_without_alerts_still_records_its_budget_and_says_when_it_is_spent(tmp_path):
+    """promtool unit tests (tests/promtool/no_alerts_test.yaml): the budget record reads a recorded
+    burn rate over the period even when no alert reads that window."""
+    promtool = require("promtool", "prometheus")
+    generate_rules(ROOT / "tests" / "promtool" / "no_alerts.yaml", tmp_path / "rules.yaml")
+    test = shutil.copy(ROOT / "tests" / "promtool" / "no_alerts_test.yaml", tmp_path)
+    proc = subprocess.run([promtool, "test", "rules", str(test)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_burn_alerts_carry_exactly_slo_alert_and_severity(tmp_path):
     """Every SLOErrorBudgetBurn rule has exactly the labels slo, alert, severity and the annotations."""
     import yaml

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from slotail.config.model import Config
+from slotail.config.expr import Problem
+from slotail.config.model import Config, _duplicates, _raw_names
+from slotail.config.windows import window_set_path
 from slotail.errors import ConfigError, ConfigIssue
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
+Prepare = Callable[[dict[str, Any]], list[Problem]]  # fills in raw data before validation; its problems
 # libyaml's parser where PyYAML was built with it (its wheels are): the pure-Python one took 14 ms of
 # every command's start-up to read the example config twice; libyaml reads it once in 1 ms.
 Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -121,25 +125,26 @@ def _parse(text: str) -> tuple[yaml.Node | None, Any]:
 
 def load_config_text(text: str, source: str = "<config>", base_dir: Path | None = None) -> Config:
     """Validate YAML text into a Config, or raise ConfigError listing every problem."""
-    return load_model_text(text, Config, source, {"base_dir": base_dir})
+    return load_model_text(text, Config, source, lambda raw: with_window_sets(raw, base_dir))
 
 
-def load_model_text(text: str, model: type[M], source: str, context: dict[str, Any] | None = None) -> M:
+def load_model_text(text: str, model: type[M], source: str, prepare: Prepare | None = None) -> M:
     """Validate YAML text into `model`, or raise ConfigError listing every problem with key path and line."""
     try:
         root, raw = _parse(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(source, [ConfigIssue("", line, f"not valid YAML: {problem}")]) from None
+        raise ConfigError(
+            source, [ConfigIssue("", _yaml_line(exc), f"not valid YAML: {_yaml_problem(exc)}")]
+        ) from None
     lines = _Lines(root)
     if not isinstance(raw, dict):
         expected = "with at least `slos:`" if model is Config else "of keys"
         raise ConfigError(source, [ConfigIssue("", 1, f"expected a mapping {expected}")])
     issues = list(lines.duplicates)
+    problems = prepare(raw) if prepare is not None else []
+    issues += [ConfigIssue(render_path(loc), lines.line(loc), message) for loc, message in problems]
     try:
-        config = model.model_validate(raw, context=context)
+        config = model.model_validate(raw)
     except ValidationError as exc:
         issues.extend(_issues(exc, lines, model))
         config = None
@@ -147,6 +152,50 @@ def load_model_text(text: str, model: type[M], source: str, context: dict[str, A
         issues.sort(key=lambda i: (i.line or 0, i.path))
         raise ConfigError(source, issues)
     return config
+
+
+def _yaml_line(exc: yaml.YAMLError) -> int | None:
+    mark = getattr(exc, "problem_mark", None)
+    return mark.line + 1 if mark is not None else None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    return getattr(exc, "problem", None) or str(exc)
+
+
+def with_window_sets(raw: dict[str, Any], base_dir: Path | None) -> list[Problem]:
+    """Replace each `alerts: <window set>` (of the config and of its SLOs) by the set's alerts, in place;
+    a set that cannot be loaded is left out and its problem returned, located at its `alerts` key."""
+    problems: list[Problem] = []
+    slos = raw.get("slos")
+    holders: list[tuple[Loc, Any]] = [((), raw)]
+    holders += [(("slos", i), slo) for i, slo in enumerate(slos)] if isinstance(slos, list) else []
+    for loc, holder in holders:
+        if isinstance(holder, dict) and isinstance(holder.get("alerts"), str):
+            try:
+                holder["alerts"] = load_window_set(holder["alerts"], base_dir)
+            except ValueError as exc:
+                problems.append(((*loc, "alerts"), str(exc)))
+                del holder["alerts"]
+    return problems
+
+
+def load_window_set(name: str, base_dir: Path | str | None = None) -> list[dict[str, Any]]:
+    """The alert list of a window set, as raw mappings for the config model to validate; or ValueError."""
+    path = window_set_path(name, Path(base_dir) if base_dir is not None else None)
+    try:
+        data = _parse(path.read_text(encoding="utf-8"))[1]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read window set {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        where = f" (its line {_yaml_line(exc)})" if _yaml_line(exc) else ""
+        raise ValueError(f"window set {path} is not valid YAML: {_yaml_problem(exc)}{where}") from None
+    alerts = data.get("alerts") if isinstance(data, dict) else None
+    if not isinstance(alerts, list):
+        raise ValueError(f"window set {path} has no `alerts:` list")
+    for _, message in _duplicates(_raw_names(alerts), "alert"):  # its lines are not the config's
+        raise ValueError(f"window set {name!r}: {message}")
+    return alerts
 
 
 def read_text(path: Path) -> str:

@@ -17,12 +17,12 @@ from pydantic import (
     Field,
     ModelWrapValidatorHandler,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from slotail.alerts.registry import FIELDS, KINDS, TRIGGERS, AlertKind
 from slotail.config.expr import Expr, ExprParser, Problem
 from slotail.paths import Path, label_for, parse_path
 from slotail.timeutil import format_duration, parse_duration, parse_instant
@@ -380,36 +380,15 @@ class SLISpec(Strict):
         return SLIKind.RATIO if self.events is not None else SLIKind.EVENT_PAIR
 
 
-class AlertKind(enum.Enum):
-    """What an alert's condition reads."""
+class AlertSpec(Strict, *FIELDS):  # type: ignore[misc]  # (mypy cannot follow bases made at run time)
+    """An alert: its kind's condition (exactly one kind's key), its window(s), and how it holds.
 
-    BURN = "burn"  # burn rate over one or two windows
-    COUNT = "count"  # more than N bad events in a window
-    PERCENTILE = "percentile"  # a latency percentile over a window above a threshold
-    BUDGET = "budget"  # error budget remaining over the period below a share
-
-
-THRESHOLDS = ("burn_rate", "budget_percent", "sli_below", "bad_count", "percentile", "budget_below")
-
-
-class AlertSpec(Strict):
-    """An alert: its condition (exactly one threshold), its window(s), and how it holds.
-
-    Burn-rate alerts are multi-window with a `short_window`, single-window otherwise;
-    `sli_below` is a burn rate stated as the SLI it allows (99.5 objective, sli_below 95
-    → burn rate 10). `bad_count` counts bad events, `percentile` + `above` reads a latency
-    SLI's histogram, `budget_below` the budget remaining over the SLO's period (in %).
+    Each kind (alerts/) adds its keys: `burn_rate` or `budget_percent` over one or two windows,
+    `sli_below`, `bad_count`, `percentile` + `above`, `budget_below` (over the SLO's period).
     """
 
     name: Name
     severity: str = "page"
-    burn_rate: float | None = Field(default=None, gt=0)
-    budget_percent: float | None = Field(default=None, gt=0, le=100)
-    sli_below: float | None = Field(default=None, gt=0, lt=100)
-    bad_count: int | None = Field(default=None, ge=0)
-    percentile: float | None = Field(default=None, gt=0, le=100)
-    above: float | None = Field(default=None, gt=0)
-    budget_below: float | None = Field(default=None, gt=0, le=100)
     long_window: Duration | None = None
     window: Duration | None = None
     short_window: Duration | None = None
@@ -421,50 +400,22 @@ class AlertSpec(Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> AlertSpec:
-        given = [key for key in THRESHOLDS if getattr(self, key) is not None]
+        given = [key for key in TRIGGERS if getattr(self, key) is not None]
         if len(given) != 1:
-            raise ValueError(f"expected exactly one of {', '.join(f'`{k}`' for k in THRESHOLDS)}")
-        if (self.percentile is None) != (self.above is None):
-            raise ValueError("a percentile alert takes `percentile` and `above` (in the SLI's unit) together")
-        if self.kind is AlertKind.BUDGET:
-            if self.long_window is not None or self.window is not None or self.short_window is not None:
-                raise ValueError("a `budget_below` alert reads the SLO's period; it takes no window")
-            return self
-        if (self.long_window is None) == (self.window is None):
-            raise ValueError("expected exactly one of `long_window` or `window`")
-        if self.short_window is not None:
-            if self.kind is not AlertKind.BURN:
-                raise ValueError("only burn-rate alerts take a `short_window`")
-            if self.short_window >= self.lookback:
-                raise ValueError("expected `short_window` shorter than `long_window`")
+            raise ValueError(f"expected exactly one of {', '.join(f'`{k}`' for k in TRIGGERS)}")
+        for kind in KINDS.values():
+            kind.check_keys(self)
+        KINDS[self.kind].check(self)
         return self
 
     @property
     def kind(self) -> AlertKind:
-        if self.bad_count is not None:
-            return AlertKind.COUNT
-        if self.percentile is not None:
-            return AlertKind.PERCENTILE
-        if self.budget_below is not None:
-            return AlertKind.BUDGET
-        return AlertKind.BURN
+        return next(key for key, kind in KINDS.items() if kind.given(self))
 
     @property
     def lookback(self) -> int:
-        """The (long) window in seconds; 0 for budget alerts, which read the period."""
+        """The (long) window in seconds; 0 for alerts that read the period."""
         return self.long_window or self.window or 0
-
-
-def _alerts(raw: object, info: ValidationInfo) -> object:
-    if isinstance(raw, str):
-        from slotail.config.windows import load_window_set
-
-        base = (info.context or {}).get("base_dir")
-        alerts = load_window_set(raw, base)
-        for _, message in _duplicates(_raw_names(alerts), "alert"):  # its lines are not the config's
-            raise ValueError(f"window set {raw!r}: {message}")
-        return alerts
-    return raw
 
 
 def _raw_names(items: object) -> list[object]:
@@ -499,7 +450,7 @@ def _unique_alerts(alerts: list[AlertSpec] | None) -> list[AlertSpec] | None:
     return alerts
 
 
-AlertsField = Annotated[list[AlertSpec] | None, BeforeValidator(_alerts), AfterValidator(_unique_alerts)]
+AlertsField = Annotated[list[AlertSpec] | None, AfterValidator(_unique_alerts)]
 
 
 class SLO(Strict):
@@ -552,11 +503,11 @@ class SLO(Strict):
 
 
 class AlertRule(msgspec.Struct, frozen=True):
-    """An alert resolved against its SLO: a condition and windows in seconds.
+    """An alert resolved against its SLO: its kind's numbers (`alerts.kind.Resolved`) and windows in seconds.
 
-    `factor` is the burn rate a BURN alert needs; `threshold` is the bad-event count a
-    COUNT alert must exceed, the latency (µs) a PERCENTILE alert's `percentile` must
-    exceed, or the remaining budget ratio a BUDGET alert must fall below.
+    `factor` is the burn rate a burn-rate (or SLI) alert needs; `threshold` is the bad-event
+    count a count alert must exceed, the latency (µs) a percentile alert's `percentile` must
+    exceed, or the remaining budget ratio a budget alert must fall below.
     """
 
     name: str
@@ -636,18 +587,16 @@ class Config(Strict):
         return self
 
     @model_validator(mode="after")
-    def _percentile_alerts_read_latency(self) -> Config:
+    def _alerts_fit_their_slos(self) -> Config:
         problems: list[Problem] = []
         for i, slo in enumerate(self.slos):
-            if slo.sli.latency is not None:
-                continue
             where: tuple[str | int, ...] = ("slos", i, "alerts") if slo.alerts is not None else ("alerts",)
             for j, spec in enumerate(self.alert_specs(slo)):
-                if spec.kind is AlertKind.PERCENTILE:
-                    message = f"a percentile alert needs a latency SLI; {slo.name!r} has none"
-                    problems.append(((*where, j, "percentile"), message))
+                misfit = KINDS[spec.kind].misfit(slo)  # e.g. a percentile alert on a ratio SLI
+                if misfit is not None:
+                    problems.append(((*where, j, misfit[0]), misfit[1]))
         if problems:
-            raise PydanticCustomError("percentile", "percentile alerts", {"problems": problems})
+            raise PydanticCustomError("misfit", "alerts that do not fit their SLO", {"problems": problems})
         return self
 
     @model_validator(mode="after")
@@ -712,22 +661,8 @@ def _with_error(exc: ValidationError, error: PydanticCustomError, raw: Any) -> V
 
 
 def _resolve(spec: AlertSpec, slo: SLO, period_s: int) -> AlertRule:
-    budget = 1 - slo.target
-    factor, threshold = 0.0, 0.0
-    if spec.burn_rate is not None:
-        factor = spec.burn_rate
-    elif spec.budget_percent is not None:
-        # budget_percent of the period's budget spent within the long window.
-        factor = spec.budget_percent / 100 * period_s / spec.lookback
-    elif spec.sli_below is not None:
-        factor = (1 - spec.sli_below / 100) / budget  # the error ratio allowed, in budgets
-    elif spec.bad_count is not None:
-        threshold = float(spec.bad_count)
-    elif spec.above is not None:
-        latency = slo.sli.latency
-        threshold = spec.above * (latency.scale_to_us if latency is not None else 1.0)
-    elif spec.budget_below is not None:
-        threshold = spec.budget_below / 100
+    kind = spec.kind
+    factor, threshold, percentile = KINDS[kind].resolve(spec, slo, period_s)
     return AlertRule(
         name=spec.name,
         severity=spec.severity,
@@ -737,9 +672,9 @@ def _resolve(spec: AlertSpec, slo: SLO, period_s: int) -> AlertRule:
         for_s=spec.for_ or 0,
         min_events=spec.min_events,
         labels=tuple(sorted(spec.labels.items())),
-        kind=spec.kind,
+        kind=kind,
         threshold=threshold,
-        percentile=spec.percentile,
+        percentile=percentile,
         summary=spec.summary,
         runbook=spec.runbook,
     )

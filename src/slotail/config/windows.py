@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import yaml
-
-from slotail.config.load import Loader
 
 _SOURCE_TREE = Path(__file__).resolve().parents[3] / "config" / "windows"
 
@@ -35,15 +30,10 @@ def known_window_sets() -> list[str]:
     return sorted(names)
 
 
-def load_window_set(name: str, base_dir: Path | str | None = None) -> list[dict[str, Any]]:
-    """The alert list of a window set, as raw mappings for the config model to validate."""
-    base = Path(base_dir) if base_dir is not None else None
-    for path in _candidates(name, base):
+def window_set_path(name: str, base_dir: Path | None = None) -> Path:
+    """The file of a window set named in a config (in `base_dir`'s `windows/`, or shipped), or ValueError."""
+    for path in _candidates(name, base_dir):
         if path.is_file():
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
-            alerts = data.get("alerts") if isinstance(data, dict) else None
-            if not isinstance(alerts, list):
-                raise ValueError(f"window set {path} has no `alerts:` list")
-            return alerts
+            return path
     known = ", ".join(known_window_sets()) or "none found"
     raise ValueError(f"unknown alert window set {name!r}; expected one of {known} or a YAML path")

@@ -12,15 +12,7 @@ from slotail.config.model import AlertRule
 from slotail.engine.snapshot import Interval
 from slotail.timeutil import US
 
-# Burn rates are compared with this relative tolerance, so that 0.072 / 0.005
-# (14.399999999999999 in floating point) counts as reaching a factor of 14.4.
-TOLERANCE = 1e-9
 MAX_INTERVALS = 10_000  # per alert; the oldest are forgotten first
-
-
-def reaches(burn: npt.NDArray[np.float64], factor: float) -> npt.NDArray[np.bool_]:
-    """burn ≥ factor, with no data (NaN) never reaching (comparing NaN raises no floating-point error)."""
-    return burn >= factor * (1 - TOLERANCE)
 
 
 class AlertTracker:

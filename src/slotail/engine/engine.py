@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from slotail.alerts.registry import KINDS
 from slotail.classify.series import SeriesRegistry
-from slotail.config.model import SLO, AlertKind, AlertRule, Config, Period, SLIKind
-from slotail.engine.alerts import TOLERANCE, AlertTracker, reaches
+from slotail.config.model import SLO, AlertRule, Config, Period, SLIKind
+from slotail.engine.alerts import AlertTracker
 from slotail.engine.budget import DEFAULT_POLICY, StatusPolicy
 from slotail.engine.clock import Clock
 from slotail.engine.release import DEFAULT_RULES, SLOFacts, decide
@@ -156,6 +157,47 @@ def _none(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
+class Reading:
+    """What one round of alert evaluation reads (`alerts.kind.Reading`): each window once for every
+    series, burn rates once per window, and conditions kinds share."""
+
+    def __init__(self, engine: Engine, times_us: Int64s, counts: dict[Window, Int64s]) -> None:
+        self.engine = engine
+        self.times_us = times_us
+        self._counts = counts  # the windows read up front; any other is added as read
+        self._burns: dict[Window, tuple[Floats, Int64s]] = {}
+        self._shared: dict[tuple[Any, ...], Bools] = {}
+
+    def _read(self, window: Window) -> Int64s:
+        if window not in self._counts:
+            self._counts[window] = self.engine.counts(window, self.times_us)
+        return self._counts[window]
+
+    def counts(self, seconds: int) -> Int64s:
+        return self._read(_window(seconds))
+
+    def _burn(self, window: Window) -> tuple[Floats, Int64s]:
+        if window not in self._burns:
+            data = self._read(window)
+            good, bad = data[:, :, GOOD], data[:, :, BAD]
+            self._burns[window] = (burn_rates(good, bad, self.engine.budget_ratios)[1], good + bad)
+        return self._burns[window]
+
+    def burn(self, seconds: int) -> tuple[Floats, Int64s]:
+        return self._burn(_window(seconds))
+
+    def period_burn(self, plan: Plan) -> tuple[Floats, Int64s]:
+        return self._burn(plan.period)
+
+    def percentile(self, plan: Plan, seconds: int, percentile: float) -> Floats:
+        return self.engine.percentile_series(plan, seconds, self.times_us, percentile)
+
+    def shared(self, key: tuple[Any, ...], compute: Callable[[], Bools]) -> Bools:
+        if key not in self._shared:
+            self._shared[key] = compute()
+        return self._shared[key]
+
+
 class Engine:
     """Evaluates every SLO over the store; alert state advances only through `evaluate_alerts`."""
 
@@ -169,7 +211,7 @@ class Engine:
         self.plans: list[Plan] = []  # the series outputs show, in order (SLO, then group labels)
         self.release_rules = tuple(config.release_policy or DEFAULT_RULES)
         self.trackers: dict[tuple[int, str], AlertTracker] = {}
-        self._budget_ratios = np.ones(0)  # by series (series without a plan divide by 1)
+        self.budget_ratios = np.ones(0)  # by series (series without a plan divide by 1)
         self.sync()
 
     def sync(self) -> None:
@@ -181,10 +223,10 @@ class Engine:
             )
             self.series.append(plan)
             self.trackers.update({(sid, r.name): AlertTracker(r) for r in plan.rules})
-        if len(self._budget_ratios) != self.store.n_series:
+        if len(self.budget_ratios) != self.store.n_series:
             ratios = np.ones(self.store.n_series)
             ratios[: len(self.series)] = [p.budget_ratio for p in self.series]
-            self._budget_ratios = ratios
+            self.budget_ratios = ratios
         self.plans = [self.series[sid] for slo in range(len(self.per_slo)) for sid in registry.visible(slo)]
 
     def _tier(self, window: Window) -> int:
@@ -221,58 +263,13 @@ class Engine:
         # them; any other on demand.
         windows = (w for plan in self.series for w in (plan.windows if every_window else plan.alert_windows))
         counts = self.read(dict.fromkeys(windows), times_us)
-
-        def window_counts(window: Window) -> Int64s:
-            if window not in counts:
-                counts[window] = self.counts(window, times_us)
-            return counts[window]
-
-        burns: dict[int, tuple[Floats, Int64s]] = {}
-        burning: dict[tuple[int, int | None, float, int], Bools] = {}
+        reading = Reading(self, times_us, counts)
         active: dict[tuple[int, str], Bools] = {}
-
-        def burn(seconds: int) -> tuple[Floats, Int64s]:
-            """Burn rates and events of every series over a window: (times, series) each."""
-            if seconds not in burns:
-                data = window_counts(_window(seconds))
-                good, bad = data[:, :, GOOD], data[:, :, BAD]
-                burns[seconds] = (burn_rates(good, bad, self._budget_ratios)[1], good + bad)
-            return burns[seconds]
-
-        def burns_enough(rule: AlertRule) -> Bools:
-            """A burn-rate rule's condition for every series at once: most rules are every SLO's."""
-            key = (rule.long_s, rule.short_s, rule.factor, rule.min_events)
-            if key not in burning:
-                long_burn, long_events = burn(rule.long_s)
-                met = reaches(long_burn, rule.factor) & (long_events >= rule.min_events)
-                if rule.short_s:
-                    met &= reaches(burn(rule.short_s)[0], rule.factor)
-                burning[key] = met
-            return burning[key]
-
-        def condition(plan: Plan, rule: AlertRule) -> Bools:
-            if rule.kind is AlertKind.BUDGET:
-                data = window_counts(plan.period)[:, plan.sid]
-                events = data[:, GOOD] + data[:, BAD]
-                consumed = burn_rates(data[:, GOOD], data[:, BAD], plan.budget_ratio)[1]
-                with np.errstate(invalid="ignore"):
-                    # The tolerance of `reaches`: 1 - 8/10 (0.19999999999999996) is not below 20%.
-                    below = 1 - consumed < rule.threshold * (1 - TOLERANCE)
-                    return below & (events >= max(rule.min_events, 1))
-            if rule.kind is AlertKind.PERCENTILE:
-                values = self.percentile_series(plan, rule.long_s, times_us, rule.percentile or 0.0)
-                events = burn(rule.long_s)[1][:, plan.sid]
-                with np.errstate(invalid="ignore"):
-                    return (values > rule.threshold) & (events >= rule.min_events)
-            if rule.kind is AlertKind.COUNT:
-                enough = burn(rule.long_s)[1][:, plan.sid] >= rule.min_events
-                return (window_counts(_window(rule.long_s))[:, plan.sid, BAD] > rule.threshold) & enough
-            return burns_enough(rule)[:, plan.sid]
-
         for plan in self.series:
             for rule in plan.rules:
-                tracker = self.trackers[(plan.sid, rule.name)]
-                active[(plan.sid, rule.name)] = tracker.observe(times_us, condition(plan, rule))
+                condition = KINDS[rule.kind].condition(rule, plan, reading)
+                key = (plan.sid, rule.name)
+                active[key] = self.trackers[key].observe(times_us, condition)
         return Evaluation(times_us, counts, active)
 
     def tick(self) -> None:
@@ -389,7 +386,7 @@ class Engine:
         return AlertState(
             name=rule.name,
             severity=rule.severity,
-            kind=rule.kind.value,
+            kind=rule.kind,
             threshold=rule.threshold,
             factor=rule.factor,
             long_window=format_duration(rule.long_s) if rule.long_s else plan.period.label,

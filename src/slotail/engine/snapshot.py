@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import msgspec
+
+if TYPE_CHECKING:
+    from slotail.alerts.registry import AlertKind
 
 
 def series_title(name: str, labels: tuple[tuple[str, str], ...]) -> str:
@@ -34,7 +39,7 @@ class AlertState(msgspec.Struct, frozen=True):
 
     name: str
     severity: str
-    kind: str  # burn, count, percentile or budget (config.model.AlertKind)
+    kind: AlertKind  # what its condition reads; `alerts.registry.KINDS` has the words for it
     threshold: float  # bad events (count), µs (percentile) or remaining ratio (budget); 0 for burn
     factor: float
     long_window: str

@@ -14,9 +14,8 @@ from typing import Any
 
 import yaml
 
-from slotail.config.load import Loader, _Lines, load_config, read_text
+from slotail.config.load import Loader, _Lines, load_config, load_window_set, read_text
 from slotail.config.model import SLO, AlertRule, Config
-from slotail.config.windows import load_window_set
 from slotail.interop.documents import Note, Notes, Where
 from slotail.interop.newconfig import THRESHOLD_KEYS, number
 from slotail.interop.openslo_in import OWN_TARGET

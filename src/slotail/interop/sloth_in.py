@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slotail.config.windows import load_window_set
+from slotail.config.load import load_window_set
 from slotail.interop.documents import Notes, Where
 from slotail.interop.newconfig import NewSLO
 from slotail.interop.shared import UniqueNames, slotail_name

@@ -1,4 +1,4 @@
-"""Push the sidecar's active burn-rate alerts to an Alertmanager (`POST /api/v2/alerts`).
+"""Push the sidecar's active alerts to an Alertmanager (`POST /api/v2/alerts`).
 
 Active alerts are sent when they start and re-sent every `resend`, each with an
 `endsAt` a few resends ahead, so Alertmanager resolves them by itself if the
@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from slotail.alerts.registry import KINDS
 from slotail.config.model import AlertmanagerSpec
 from slotail.engine.engine import Plan
 from slotail.engine.snapshot import AlertState, SLOStatus, Snapshot
@@ -107,14 +108,4 @@ class AlertmanagerPusher:
 
 def _observed(slo: SLOStatus, state: AlertState) -> str:
     """What the alert's condition reads now, as text ("?" where the snapshot does not hold it)."""
-    if state.kind == "budget":
-        remaining = slo.budget.remaining_ratio
-        return "?" if remaining is None else f"{remaining:.1%}"
-    window = next((w for w in slo.windows if w.label == state.long_window), None)
-    if window is None:
-        return "?"
-    if state.kind == "count":
-        return str(window.bad)
-    if state.kind == "burn" and window.burn_rate is not None:
-        return f"{window.burn_rate:.2f}"
-    return "?"
+    return KINDS[state.kind].observed(slo, state)

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from slotail.alerts.registry import KINDS
 from slotail.engine.snapshot import AlertState, SLOStatus, Snapshot, WindowStats
 from slotail.pipeline import LineStats
 from slotail.timeutil import iso_utc
@@ -21,20 +22,11 @@ def _window(stats: WindowStats) -> dict[str, Any]:
     }
 
 
-def _condition(alert: AlertState) -> dict[str, Any]:
-    """What a non-burn-rate alert compares, in the document's units (percentiles in ms)."""
-    if alert.kind == "burn":
-        return {}
-    threshold = alert.threshold / 1e3 if alert.kind == "percentile" else alert.threshold
-    return {"kind": alert.kind, "threshold": threshold}
-
-
 def _alert(alert: AlertState) -> dict[str, Any]:
     return {
         "name": alert.name,
         "severity": alert.severity,
-        "burn_rate": alert.factor if alert.kind == "burn" else None,
-        **_condition(alert),
+        **KINDS[alert.kind].document(alert),  # its burn rate, or its kind and threshold
         "long_window": alert.long_window,
         "short_window": alert.short_window,
         "active": alert.active,

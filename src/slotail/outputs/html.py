@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from html import escape
 
+from slotail.alerts.registry import KINDS
 from slotail.engine.snapshot import AlertState, Release, SLOStatus, Snapshot
 from slotail.outputs.charts import PALETTE, Chart, Line, legend, line_chart
 from slotail.outputs.history import SLOHistory
@@ -227,15 +228,8 @@ def burn_chips(slo: SLOStatus) -> str:
 
 
 def condition(alert: AlertState) -> str:
-    """When an alert fires, in a few words (by its kind: burn, count, percentile or budget)."""
-    windows = alert.long_window + (f" & {alert.short_window}" if alert.short_window else "")
-    if alert.kind == "count":
-        return f"> {alert.threshold:g} bad in {windows}"
-    if alert.kind == "percentile":
-        return f"latency > {alert.threshold / 1e3:g} ms over {windows}"
-    if alert.kind == "budget":
-        return f"budget < {alert.threshold * 100:g}%"
-    return f"{alert.factor:g}x over {windows}"
+    """When an alert fires, in a few words (as its kind says it)."""
+    return KINDS[alert.kind].when(alert)
 
 
 def alert_table(slo: SLOStatus) -> str:
@@ -315,7 +309,8 @@ def _charts(slo: SLOStatus, history: SLOHistory) -> str:
         Line(label, history.burn_rates(label).tolist(), PALETTE[i % len(PALETTE)])
         for i, label in enumerate(labels)
     ]
-    factors = sorted({a.factor for a in slo.alerts if a.kind == "burn"})
+    marks = (KINDS[a.kind].burn_mark(a) for a in slo.alerts)
+    factors = sorted({f for f in marks if f is not None})
     burn_chart = Chart(
         f"{slo.title}: burn rate per window",
         times,

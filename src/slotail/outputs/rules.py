@@ -20,7 +20,8 @@ from typing import Any
 import yaml
 
 from slotail import names as n
-from slotail.config.model import SLO, AlertKind, AlertRule, Config
+from slotail.alerts.registry import KINDS
+from slotail.config.model import SLO, AlertRule, Config
 from slotail.outputs.alerttext import alert_name, burn_annotations, burn_labels
 from slotail.timeutil import format_duration
 
@@ -90,12 +91,9 @@ def _windows(config: Config) -> dict[int, set[str]]:
     """Every window some SLO reads, with the SLOs that read it."""
     found: dict[int, set[str]] = {}
     for slo in config.slos:
-        period = config.period(slo).nominal_seconds
-        for rule in config.alert_rules(slo):
-            burn = rule.kind is AlertKind.BURN
-            for w in (rule.long_s if burn else 0, rule.short_s, period):
-                if w:
-                    found.setdefault(w, set()).add(slo.name)
+        read = [w for rule in config.alert_rules(slo) for w in KINDS[rule.kind].windows(rule)]
+        for w in (*read, config.period(slo).nominal_seconds):  # the budget record reads the period
+            found.setdefault(w, set()).add(slo.name)
     return found
 
 
@@ -103,34 +101,40 @@ def _burn(slo: SLO, window_s: int) -> str:
     return f'{burn_rate_record(window_s)}{{slo="{slo.name}"}}'
 
 
-def _condition(slo: SLO, rule: AlertRule) -> str:
-    """The PromQL condition of a rule, fleet-wide.
+class Fleet:
+    """PromQL over one SLO summed across its sidecars, for its alerts' conditions (`alerts.kind.PromQL`)."""
 
-    A latency percentile cannot be combined across pods from counters: its rule fires
-    while any sidecar has the alert active (each reads its own pod's histogram).
-    """
-    if rule.kind is AlertKind.COUNT:
-        w = format_duration(rule.long_s)
-        return f'{_sum(slo)} (increase({EVENTS}{{slo="{slo.name}",outcome="bad"}}[{w}])) > {rule.threshold:g}'
-    if rule.kind is AlertKind.BUDGET:
-        return f'{BUDGET_RECORD}{{slo="{slo.name}"}} < {rule.threshold:g}'
-    if rule.kind is AlertKind.PERCENTILE:
+    def __init__(self, slo: SLO) -> None:
+        self.slo = slo
+
+    def burn(self, seconds: int) -> str:
+        return _burn(self.slo, seconds)
+
+    def budget(self) -> str:
+        return f'{BUDGET_RECORD}{{slo="{self.slo.name}"}}'
+
+    def events(self, outcome: str, seconds: int) -> str:
+        slo, w = self.slo, format_duration(seconds)
+        return f'{_sum(slo)} (increase({EVENTS}{{slo="{slo.name}",outcome="{outcome}"}}[{w}]))'
+
+    def enough_events(self, rule: AlertRule) -> str:
+        if not (rule.min_events and rule.long_s):
+            return ""
+        on = ", ".join(self.slo.group_labels)
+        return f"\nand on ({on})\n{_events_expr(self.slo, rule.long_s)} >= {rule.min_events}"
+
+    def sidecars_active(self, rule: AlertRule) -> str:
+        slo = self.slo
         maximum = f"max by ({', '.join(slo.group_labels)})" if slo.group_by else "max"
         return f'{maximum}({n.ALERT_ACTIVE}{{slo="{slo.name}",alert="{rule.name}"}}) == 1'
-    condition = f"{_burn(slo, rule.long_s)} >= {rule.factor:g}"
-    if rule.short_s:
-        condition += f"\nand\n{_burn(slo, rule.short_s)} >= {rule.factor:g}"
-    return condition
 
 
-def _alert(config: Config, slo: SLO, rule: AlertRule) -> dict[str, Any]:
-    condition = _condition(slo, rule)
-    if rule.min_events and rule.long_s and rule.kind is not AlertKind.PERCENTILE:
-        on = ", ".join(slo.group_labels)
-        condition += f"\nand on ({on})\n{_events_expr(slo, rule.long_s)} >= {rule.min_events}"
-    alert: dict[str, Any] = {"alert": alert_name(rule), "expr": condition}
-    if rule.for_s and rule.kind is not AlertKind.PERCENTILE:  # the sidecar has applied `for` already
-        alert["for"] = format_duration(rule.for_s)
+def _alert(slo: SLO, rule: AlertRule) -> dict[str, Any]:
+    kind = KINDS[rule.kind]
+    alert: dict[str, Any] = {"alert": alert_name(rule), "expr": kind.promql(Fleet(slo), rule)}
+    hold_s = kind.promql_for(rule)
+    if hold_s:
+        alert["for"] = format_duration(hold_s)
     alert["labels"] = burn_labels(slo, rule)
     alert["annotations"] = burn_annotations(slo, rule, '{{ $value | printf "%.2f" }}')
     return alert
@@ -153,7 +157,7 @@ def _slo_group(config: Config, slo: SLO, windows: list[int]) -> dict[str, Any]:
         ]
         rules[:0] = [rule | {"labels": {n.SLO: slo.name}} for rule in own]  # distinct from the shared
     rules.append({"record": BUDGET_RECORD, "expr": f"1 - {_burn(slo, period)}", "labels": {n.SLO: slo.name}})
-    rules += [_alert(config, slo, r) for r in config.alert_rules(slo)]
+    rules += [_alert(slo, r) for r in config.alert_rules(slo)]
     rules.append(
         {
             "alert": "SLOErrorBudgetExhausted",

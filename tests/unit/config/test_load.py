@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from slotail.config import Config, SLIKind, load_config_text
+from slotail.config import Config, SLIKind, load_config, load_config_text
 from slotail.config.expr import Compare, Eq, FieldTest
 from slotail.config.load import Loader
 from slotail.errors import ConfigError, ConfigIssue
@@ -208,6 +208,37 @@ def test_an_unknown_window_set_lists_the_known_ones() -> None:
     [issue] = issues_of(slo_with_alerts("30d", "google-31d"))
     assert (issue.path, issue.line) == ("alerts", 4)
     assert "google-30d" in issue.message and "google-28d" in issue.message
+
+
+@pytest.mark.parametrize("text", ["alerts: [\n", "alerts: 5\n", "\xff"])
+def test_a_window_set_file_that_cannot_be_read_is_a_config_issue_at_its_line(
+    tmp_path: Path, text: str
+) -> None:
+    """A window set that is not valid YAML (or UTF-8) is reported at the `alerts:` naming it, not raised."""
+    (tmp_path / "mine.yaml").write_bytes(text.encode("latin-1"))
+    config = tmp_path / "slotail.yaml"
+    config.write_text(textwrap.dedent(slo_with_alerts("30d", "mine.yaml")))
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    [issue] = caught.value.issues
+    assert (issue.path, issue.line) == ("alerts", 4)
+    assert str(tmp_path / "mine.yaml") in issue.message
+
+
+def test_window_sets_of_the_config_and_of_an_slo_load_from_the_config_folder(tmp_path: Path) -> None:
+    """`alerts: own.yaml` reads the file next to the config, at the top level and in an SLO alike."""
+    own = "alerts: [{name: own, severity: page, budget_percent: 10, long_window: 1d}]\n"
+    (tmp_path / "own.yaml").write_text(own)
+    config = tmp_path / "slotail.yaml"
+    config.write_text(
+        "slos:\n"
+        "  - {name: a, objective: 99, sli: {good: {e: 1}, bad: {e: 2}}, alerts: own.yaml}\n"
+        "  - {name: b, objective: 99, sli: {good: {e: 1}, bad: {e: 2}}}\n"
+        "alerts: google-28d\n"
+    )
+    loaded = load_config(config)
+    assert [r.factor for r in loaded.alert_rules(loaded.slos[0])] == pytest.approx([3.0])
+    assert [r.name for r in loaded.alert_rules(loaded.slos[1])] == list(GOOGLE)
 
 
 def test_duplicate_slo_names_are_reported_at_the_second_name() -> None:

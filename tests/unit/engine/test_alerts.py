@@ -6,8 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from slotail.alerts.kind import reaches
 from slotail.config.model import AlertRule
-from slotail.engine.alerts import AlertTracker, reaches
+from slotail.engine.alerts import AlertTracker
 from slotail.engine.snapshot import Interval
 
 US = 1_000_000

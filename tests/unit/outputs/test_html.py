@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
+from slotail.alerts.registry import AlertKind
 from slotail.engine.snapshot import AlertState, Budget, Interval, Release, Snapshot, WindowStats
 from slotail.outputs.charts import Chart, Line, line_chart, path_d, sparkline, ticks
 from slotail.outputs.history import SLOHistory
@@ -22,7 +23,7 @@ HOSTILE = '<script>alert("x")</script>&'
 
 
 def hostile_snapshot() -> Snapshot:
-    alert = AlertState(HOSTILE, "<sev>", "burn", 0.0, 14.4, "1h", "5m", True, (Interval(0, None),))
+    alert = AlertState(HOSTILE, "<sev>", AlertKind.BURN, 0.0, 14.4, "1h", "5m", True, (Interval(0, None),))
     slo = slo_status(
         name=HOSTILE,
         good=990,

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from slotail.alerts.registry import AlertKind
 from slotail.engine.snapshot import AlertState, Budget, Interval, Release, Snapshot
 from slotail.outputs.html import render_html
 from slotail.outputs.status import status_page
@@ -21,7 +22,7 @@ HEALTHY = {"budget": Budget(0.1, 0.9, 216.0, 194.4), "status": "healthy", "good"
 
 def alert(name: str, severity: str, *intervals: Interval) -> AlertState:
     active = bool(intervals) and intervals[-1].end_us is None
-    return AlertState(name, severity, "burn", 0.0, 14.4, "1h", "5m", active, intervals)
+    return AlertState(name, severity, AlertKind.BURN, 0.0, 14.4, "1h", "5m", active, intervals)
 
 
 def incident() -> Snapshot:
