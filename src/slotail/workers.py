@@ -31,9 +31,9 @@ from slotail.classify import Observations
 from slotail.classify.series import Labels, SeriesRegistry
 from slotail.config import Config
 from slotail.errors import SourceError
-from slotail.parse.lines import LineBlock
 from slotail.pipeline import LineStats, ObservedBatch, Pipeline
 from slotail.sources.archive import BATCH_LINES, RawBatch, content_head, detect
+from slotail.sources.lines import LineBlock
 
 BLOCK_BYTES = 4 << 20
 MIN_BLOCKS = 2  # smaller files are read in-process: starting workers would cost more

@@ -13,9 +13,8 @@ from hypothesis import strategies as st
 import slotail.workers
 from slotail.cli import cli
 from slotail.config import load_config
-from slotail.parse.lines import LineBlock
 from slotail.pipeline import Pipeline
-from slotail.sources.lines import LineSplitter
+from slotail.sources.lines import LineBlock, LineSplitter
 from slotail.workers import Block, Workers, cut_blocks
 from tests.scenarios import CONFIG, T0, generate, lines
 

@@ -12,8 +12,7 @@ import msgspec
 import zstandard
 
 from slotail.errors import SourceError
-from slotail.parse.lines import LineBlock
-from slotail.sources.lines import LineSplitter
+from slotail.sources.lines import LineBlock, LineSplitter
 
 CHUNK = 1 << 20
 BATCH_LINES = 8192  # lines per batch (numpy costs per batch; larger spill L2); workers cut at the same lines
