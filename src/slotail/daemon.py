@@ -49,8 +49,11 @@ from slotail.outputs.prometheus import MetricsBody, View
 from slotail.outputs.server import ConnectionGuard, Limits, Serving, quiet_bad_requests, serve
 from slotail.outputs.webconfig import BasicAuth, load_web_config, ssl_context
 from slotail.pipeline import LineStats, Pipeline
-from slotail.sources.archive import RawBatch, content_head
-from slotail.sources.tail import HEAD_BYTES, Position, Tailer, digest
+from slotail.sources.archive import content_head
+from slotail.sources.batch import RawBatch
+from slotail.sources.identity import HEAD_BYTES, digest
+from slotail.sources.positions import Position
+from slotail.sources.tail import TailSource
 from slotail.state import Checkpoint, CorruptCheckpoint, StateDB
 from slotail.store import Store
 from slotail.store.layout import AHEAD_S
@@ -206,7 +209,7 @@ class Daemon:
         self.totals = Totals()
         self.published = Published()
         self.metrics_body = MetricsBody(self.view)
-        self.tailer: Tailer | None = None
+        self.tailer: TailSource | None = None
         self.ledger = Ledger()
         self.pusher = self._pusher(self.runtime.config)
         self.ready = False
@@ -295,10 +298,10 @@ class Daemon:
         scheme = "https" if self.tls is not None else "http"
         return f"{scheme}://{self.options.host}:{self.options.port}/"
 
-    def _tailer(self, resume: list[Any] | None) -> Tailer:
+    def _tailer(self, resume: list[Any] | None) -> TailSource:
         config = self.runtime.config
         self._tail_errors = {}
-        return Tailer(config.sources, config.store.max_line_bytes, resume=resume)
+        return TailSource(config.sources, config.store.max_line_bytes, resume=resume)
 
     # ---- the loop -------------------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ from slotail.config import Config
 from slotail.parse import ParsedBatch, Parser
 from slotail.parse.envelope import envelope_for
 from slotail.parse.timestamps import TimeReader
-from slotail.sources.archive import RawBatch, read_batches
+from slotail.sources.archive import read_batches
+from slotail.sources.batch import RawBatch
 
 logger = logging.getLogger("slotail.pipeline")
 

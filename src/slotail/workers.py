@@ -32,7 +32,8 @@ from slotail.classify.series import Labels, SeriesRegistry
 from slotail.config import Config
 from slotail.errors import SourceError
 from slotail.pipeline import LineStats, ObservedBatch, Pipeline
-from slotail.sources.archive import BATCH_LINES, RawBatch, content_head, detect
+from slotail.sources.archive import BATCH_LINES, content_head, detect
+from slotail.sources.batch import RawBatch
 from slotail.sources.lines import LineBlock
 
 BLOCK_BYTES = 4 << 20

@@ -8,26 +8,16 @@ import os
 import zlib
 from collections.abc import Iterator
 
-import msgspec
 import zstandard
 
 from slotail.errors import SourceError
-from slotail.sources.lines import LineBlock, LineSplitter
+from slotail.sources.batch import RawBatch
+from slotail.sources.lines import LineSplitter
 
 CHUNK = 1 << 20
 BATCH_LINES = 8192  # lines per batch (numpy costs per batch; larger spill L2); workers cut at the same lines
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-
-
-class RawBatch(msgspec.Struct, frozen=True):
-    """Lines read from one source, with how far into the (compressed) file reading has got."""
-
-    source: str
-    lines: list[bytes] | LineBlock  # a worker's batches are slices of the block it read
-    too_long: int
-    raw_offset: int
-    file: str = ""  # the file, when `source` names several (a live source): an envelope's pieces stay in it
 
 
 def detect(head: bytes) -> str:

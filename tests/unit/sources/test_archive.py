@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slotail.errors import SourceError
-from slotail.sources.archive import RawBatch, read_batches
+from slotail.sources.archive import read_batches
+from slotail.sources.batch import RawBatch
 
 MAX_LINE = 1 << 20
 
