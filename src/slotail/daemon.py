@@ -1,7 +1,8 @@
 """`slotail run`: the sidecar. Tails live logs, keeps the store, serves Prometheus.
 
 One asyncio loop does everything in turn, so no state is shared across threads:
-read what the files have (every `poll_s`), commit a checkpoint (every
+read what the files have (every `poll_s`, and at once when a log file appears
+or standard input has more), commit a checkpoint (every
 `checkpoint_s`), tick the engine with the wall clock (every `tick_s`). A tick
 pauses every few milliseconds to let HTTP requests be served (nothing else runs
 meanwhile, so the store stays as the tick found it). /metrics shows counters as
@@ -53,6 +54,7 @@ from slotail.sources.archive import content_head
 from slotail.sources.batch import RawBatch
 from slotail.sources.identity import HEAD_BYTES, digest
 from slotail.sources.positions import Position
+from slotail.sources.stdin import StdinSource
 from slotail.sources.tail import TailSource
 from slotail.state import Checkpoint, CorruptCheckpoint, StateDB
 from slotail.store import Store
@@ -82,6 +84,8 @@ class Options:
     lateness_s: int = 300
     web_config: Path | None = None  # TLS and basic auth (Prometheus web-config.yml format)
     http: Limits = field(default_factory=Limits)  # what HTTP clients may hold: header timeout, connections
+    stdin: bool = False  # also read standard input, live
+    discovery: str = "auto"  # how log files are found: auto, inotify or poll
 
 
 def slo_keys(config: Config) -> list[str]:
@@ -210,6 +214,7 @@ class Daemon:
         self.published = Published()
         self.metrics_body = MetricsBody(self.view)
         self.tailer: TailSource | None = None
+        self.stdin = StdinSource(self.runtime.config.store.max_line_bytes) if options.stdin else None
         self.ledger = Ledger()
         self.pusher = self._pusher(self.runtime.config)
         self.ready = False
@@ -218,6 +223,8 @@ class Daemon:
         self._full_checkpoint = True  # the first commit rewrites every bucket (layouts may have changed)
         self._durable_at = time.time()
         self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()  # a source has something: read at once
+        self._waking: set[int] = set()  # descriptors the loop wakes on
         self._reload_requested = False
         self._missing: list[str] = []  # source directories missing at the last scan
         self._tail_errors: dict[str, int] = {}  # the tailer's error counts already in the totals
@@ -245,6 +252,7 @@ class Daemon:
         self.runtime.declare(self.totals, checkpoint.meta.get("keys", []) if checkpoint is not None else [])
         self._publish_totals()  # the last commit's; what the warm start adds shows once committed
         self.tailer = self._tailer(resume)
+        logger.info("sources", extra={"discovery": self.tailer.discovery, "stdin": self.stdin is not None})
         globs = [*self.options.backfill, *(g for s in self.runtime.config.sources for g in s.backfill)]
         if globs:
             self._warm_start(globs, resume or [])
@@ -301,7 +309,8 @@ class Daemon:
     def _tailer(self, resume: list[Any] | None) -> TailSource:
         config = self.runtime.config
         self._tail_errors = {}
-        return TailSource(config.sources, config.store.max_line_bytes, resume=resume)
+        discovery = self.options.discovery
+        return TailSource(config.sources, config.store.max_line_bytes, resume=resume, discovery=discovery)
 
     # ---- the loop -------------------------------------------------------------------------------
 
@@ -319,6 +328,7 @@ class Daemon:
             await asyncio.to_thread(self.restore)
             await self._loop()
         finally:
+            self._wake_on(set())
             if self.tailer is not None:
                 self._drain()
                 self._checkpoint(force=True)
@@ -361,6 +371,7 @@ class Daemon:
         while not self._stopping.is_set():
             busy = self._poll()
             self._watch_directories()
+            self._wake_on(self._wake_fds())
             now = time.monotonic()
             if self._reload_requested:
                 self._reload()
@@ -372,10 +383,36 @@ class Daemon:
                 self._checkpoint()
                 next_checkpoint = now + options.checkpoint_s
             if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), options.poll_s)
+                await self._idle(options.poll_s)
             else:
                 await asyncio.sleep(0)
+
+    async def _idle(self, timeout: float) -> None:
+        """Wait until told to stop, a source has something, or `timeout` s have passed."""
+        self._wake.clear()
+        waits = [asyncio.ensure_future(event.wait()) for event in (self._stopping, self._wake)]
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
+
+    def _wake_fds(self) -> set[int]:
+        """Descriptors that turn readable when a source has something: inotify's, standard input."""
+        sources = (self.tailer, self.stdin)
+        return {fd for source in sources if source is not None and (fd := source.fileno()) is not None}
+
+    def _wake_on(self, fds: set[int]) -> None:
+        """Have the loop wake when any of `fds` turns readable (and no longer on others)."""
+        if fds == self._waking:
+            return
+        loop = asyncio.get_running_loop()
+        for fd in self._waking - fds:
+            loop.remove_reader(fd)
+        for fd in fds - self._waking:
+            try:
+                loop.add_reader(fd, self._wake.set)
+            except OSError:  # a regular file as standard input: always readable, read every poll_s
+                continue
+        self._waking = fds
 
     def _drain(self) -> None:
         """Read what is already written before the final checkpoint (bounded to a few seconds)."""
@@ -390,7 +427,7 @@ class Daemon:
         assert self.tailer is not None
         before = self.tailer.stats
         counts = (before.bytes_read, before.rotations, before.truncations)
-        batches = self.tailer.poll()
+        batches = self.tailer.poll() + self._poll_stdin()
         for batch in batches:
             self._process(batch)
         after = self.tailer.stats
@@ -405,6 +442,20 @@ class Daemon:
                 self._dirty = True
         self._count_source_errors(after.errors)
         return after.bytes_read != counts[0] or any(b.lines or b.too_long for b in batches)
+
+    def _poll_stdin(self) -> list[RawBatch]:
+        """What standard input has (with --stdin); its bytes count as read, its end is logged."""
+        if self.stdin is None or self.stdin.done:
+            return []
+        before = self.stdin.bytes_read
+        batches = self.stdin.poll()
+        self.totals.health["bytes_read"] += self.stdin.bytes_read - before
+        if self.stdin.done:
+            error = str(self.stdin.error) if self.stdin.error is not None else None
+            logger.info(
+                "standard input ended; serving on", extra={"bytes": self.stdin.bytes_read, "error": error}
+            )
+        return batches
 
     def _count_source_errors(self, errors: dict[str, int]) -> None:
         """Fold the tailer's error counts into the totals; the first of each kind is also logged."""
@@ -584,6 +635,7 @@ class Daemon:
         assert self.tailer is not None
         if config.sources != old.config.sources:
             positions = self.tailer.positions()
+            self._wake_on(set())  # the watches close with the tailer
             self.tailer.close()
             self.tailer = self._tailer(positions)
         if config.alertmanager != old.config.alertmanager:
