@@ -16,7 +16,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
-import glob
 import hashlib
 import ipaddress
 import logging
@@ -41,7 +40,7 @@ from slotail.engine import Engine, WallClock
 from slotail.engine.clock import Clock
 from slotail.engine.engine import Steps, build_plans, build_store, finish
 from slotail.engine.snapshot import Snapshot
-from slotail.errors import SlotailError
+from slotail.errors import SlotailError, SourceError
 from slotail.ledger import EVERYTHING, Entry, Ledger
 from slotail.outputs.alertmanager import AlertmanagerPusher
 from slotail.outputs.http import Endpoints, make_app
@@ -50,7 +49,7 @@ from slotail.outputs.prometheus import MetricsBody, View
 from slotail.outputs.server import ConnectionGuard, Limits, Serving, quiet_bad_requests, serve
 from slotail.outputs.webconfig import BasicAuth, load_web_config, ssl_context
 from slotail.pipeline import LineStats, Pipeline
-from slotail.sources.archive import content_head
+from slotail.sources.archive import content_head, expand, is_local
 from slotail.sources.batch import RawBatch
 from slotail.sources.identity import HEAD_BYTES, digest
 from slotail.sources.positions import Position
@@ -266,10 +265,10 @@ class Daemon:
             if (pos.dev, pos.ino) not in tracked:
                 lookup.record(Entry(pos.head_len, pos.head_hash, pos.offset))
         paths, skip, heads = [], {}, {}
-        for path in sorted({p for pattern in globs for p in glob.glob(pattern)}):
-            key = _identity(path)
-            if key is None or key in tracked:
-                continue  # the tailer reads this one
+        for path in _archives(globs):
+            key = _identity(path) if is_local(path) else None  # URLs are never tailed
+            if is_local(path) and (key is None or key in tracked):
+                continue  # the tailer reads this one (or it went)
             heads[path] = content_head(path, HEAD_BYTES)
             skip[path] = lookup.counted(heads[path])
             if skip[path] < EVERYTHING:
@@ -672,6 +671,17 @@ def trim_heap() -> None:
         return
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(name).malloc_trim(0)
+
+
+def _archives(globs: list[str]) -> list[str]:
+    """The archives the warm start's globs name now; a glob that cannot be listed is logged and skipped."""
+    found: set[str] = set()
+    for pattern in globs:
+        try:
+            found.update(expand(pattern))
+        except SourceError as exc:
+            logger.error("cannot list warm-start archives; going on without them", extra={"error": str(exc)})
+    return sorted(found)
 
 
 def _identity(path: str) -> tuple[int, int] | None:
