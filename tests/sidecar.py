@@ -296,14 +296,15 @@ class Sidecar:
             *self.args,
         ]
 
-    def start(self, ready: bool = True) -> Sidecar:
-        """Start the daemon; wait until /readyz says its state is loaded (not `ready`: until it answers)."""
+    def start(self, ready: bool = True, stdin: int = subprocess.DEVNULL) -> Sidecar:
+        """Start the daemon; wait until /readyz says its state is loaded (not `ready`: until it answers).
+        `stdin`: what its standard input is (subprocess.PIPE: `proc.stdin`, to write to)."""
         self.starts += 1
         self.port = free_port()
         self.stderr_path = self.tmp / f"daemon-{self.starts}.stderr"
         with open(self.stderr_path, "wb") as stderr:
             self.proc = subprocess.Popen(
-                self.command(self.port), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
+                self.command(self.port), stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr
             )
         wait_until(lambda: self._answers("/readyz" if ready else "/healthz"), describe=self.diagnostics)
         return self

@@ -32,6 +32,11 @@ def is_local(location: str) -> bool:
     return location != STDIN and not is_url(location)
 
 
+def describe(location: str) -> str:
+    """How messages name an archive."""
+    return "standard input" if location == STDIN else location
+
+
 def _open_stored(location: str, chunk: int) -> Readable:
     """The stored bytes of an archive, from their first."""
     if location == STDIN:
@@ -93,7 +98,7 @@ def _read(
         try:
             content = Content(raw)
         except DAMAGE as exc:  # in the first bytes, read to detect the format
-            raise SourceError(f"cannot read {location}: {exc}") from None
+            raise SourceError(f"cannot read {describe(location)}: {exc}") from None
         yield from _batches(location, content, LineSplitter(max_line), batch_lines, chunk, skip)
     finally:
         _close(location, raw)
@@ -120,7 +125,7 @@ def _batches(
         except DAMAGE as exc:
             if pending:
                 yield batch(pending)  # complete lines only: a cut-off last line is dropped
-            raise SourceError(f"cannot read {location} past byte {content.offset}: {exc}") from None
+            raise SourceError(f"cannot read {describe(location)} past byte {content.offset}: {exc}") from None
         pending.extend(splitter.feed(data) if data else splitter.finish())
         start = 0
         while len(pending) - start >= batch_lines:
