@@ -5,7 +5,6 @@ files read locally, and the oracle's numbers."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import pytest
 import zstandard
 
 from tests.golden import check_document
+from tests.s3 import aws_env, moto_server
 from tests.scenarios import CONFIG, generate, lines, write
 
 pytestmark = pytest.mark.integration
@@ -26,26 +26,8 @@ PREFIX = "api/2026-02-19"
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-def aws_env(endpoint: str) -> dict[str, str]:
-    """This process's environment with the variables botocore reads pointing at the test server."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FSSPEC_"))}
-    return env | {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_CONFIG_FILE": os.devnull,  # no ~/.aws of the machine's
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
