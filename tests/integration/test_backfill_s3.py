@@ -4,9 +4,11 @@ files read locally, and the oracle's numbers."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import zstandard
 from tests.golden import check_document
 from tests.s3 import aws_env, moto_server
 from tests.scenarios import CONFIG, generate, lines, write
+from tests.sidecar import Sidecar, Truth, config_text, wait_until
 
 pytestmark = pytest.mark.integration
 HOUR = 3600
@@ -122,3 +125,44 @@ def test_an_object_that_does_not_exist_is_a_source_error(tmp_path: Path, endpoin
     assert result.returncode == 1, result.stderr.decode()
     [error] = json.loads(result.stdout)["diagnostics"]["source_errors"]
     assert "missing/api.log.gz" in error
+
+
+def test_a_warm_start_reads_s3_archives_once_across_restarts(
+    tmp_path: Path, endpoint: str, bucket: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`slotail run --backfill 's3://logs/warm/*.gz'`: the objects' lines count under
+    source="backfill"; a restart with the same glob finds them counted (by fingerprint) and counts
+    nothing twice."""
+    for key, value in aws_env(endpoint).items():
+        monkeypatch.setenv(key, value)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    config = tmp_path / "slotail.yaml"
+    config.write_text(config_text(logs))
+    truth, hour_ago = Truth(), time.time_ns() // 1_000_000 - 3_600_000
+    for i in range(2):
+        body = truth.batch(300, ts_ms=hour_ago + i)
+        bucket.put_object(Bucket=BUCKET, Key=f"warm/api.log.{i}.gz", Body=gzip.compress(body))
+    sidecar = Sidecar(tmp_path, config, args=("--backfill", f"s3://{BUCKET}/warm/*.gz"))
+    try:
+        for _ in range(2):
+            sidecar.start()
+            wait_until(lambda: warm_counts(sidecar, truth) == truth.expected(), describe=sidecar.diagnostics)
+            assert sidecar.stop() == 0
+        assert "Traceback" not in sidecar.stderr()
+    finally:
+        sidecar.close()
+
+
+def warm_counts(sidecar: Sidecar, truth: Truth) -> dict[tuple[str, ...], int]:
+    """What `truth` predicts, as scraped, lines under source="backfill"."""
+    samples = sidecar.metrics()
+    got = {}
+    for key in truth.expected():
+        if key[0] == "events":
+            labels = frozenset({("slo", key[1]), ("outcome", key[2])})
+            got[key] = int(samples.get(("slotail_sli_events_total", labels), 0))
+        else:
+            labels = frozenset({("source", "backfill"), ("result", key[1])})
+            got[key] = int(samples.get(("slotail_lines_total", labels), 0))
+    return got

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -19,6 +19,7 @@ class RawBatch(msgspec.Struct, frozen=True):
     file: str = ""  # the file, when `source` names several (a live source): an envelope's pieces stay in it
 
 
+@runtime_checkable
 class Source(Protocol):
     """Where raw lines come from: a live file set, a pipe, or an archive read once."""
 

@@ -1,4 +1,5 @@
-"""Standard input: live (`StdinSource`, for `slotail run --stdin`) and as an archive (`-` in backfill)."""
+"""Standard input: live (`StdinSource`, for `slotail run --stdin`) and as an archive (`-` in backfill);
+and the one protocol every source follows."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ import io
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from slotail.config.model import SourceSpec
 from slotail.sources.archive import STDIN, ArchiveSource
+from slotail.sources.batch import Source
 from slotail.sources.stdin import StdinSource
+from slotail.sources.tail import TailSource
 
 
 @pytest.fixture
@@ -82,3 +87,12 @@ def test_dash_reads_standard_input_as_an_archive_whatever_its_format(monkeypatch
     assert [len(b.lines) for b in batches] == [300, 300, 300, 100]
     assert batches[-1].raw_offset == len(stored) and batches[-1].source == STDIN
     assert not sys.stdin.closed  # standard input is the process's: not closed by the archive
+
+
+def test_every_source_is_a_source(tmp_path: Path, pipe: tuple[int, int]) -> None:
+    """The tailer, standard input and an archive all give batches through the one protocol."""
+    spec = SourceSpec(name="api", paths=[str(tmp_path / "*.log")], start_at="beginning")
+    sources = [TailSource([spec], 64), StdinSource(64, fd=pipe[0]), ArchiveSource(str(tmp_path / "x"), 64)]
+    for source in sources:
+        assert isinstance(source, Source)
+        source.close()
