@@ -243,16 +243,16 @@ def parse_metrics(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], flo
 
 
 def observed(
-    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], truth: Truth
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], truth: Truth, source: str = "api"
 ) -> dict[tuple[str, ...], int]:
-    """The counters `Truth.expected` predicts, as scraped (an absent sample is 0)."""
+    """The counters `Truth.expected` predicts, as scraped (an absent sample is 0), lines of `source`."""
     values: dict[tuple[str, ...], int] = {}
     for key in truth.expected():
         if key[0] == "events":
             labels = frozenset({("slo", key[1]), ("outcome", key[2])})
             values[key] = int(samples.get(("slotail_sli_events_total", labels), 0))
         else:
-            labels = frozenset({("source", "api"), ("result", key[1])})
+            labels = frozenset({("source", source), ("result", key[1])})
             values[key] = int(samples.get(("slotail_lines_total", labels), 0))
     return values
 

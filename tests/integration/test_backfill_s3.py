@@ -19,7 +19,7 @@ import zstandard
 from tests.golden import check_document
 from tests.s3 import aws_env, moto_server
 from tests.scenarios import CONFIG, generate, lines, write
-from tests.sidecar import Sidecar, Truth, config_text, wait_until
+from tests.sidecar import Sidecar, Truth, config_text, observed, wait_until
 
 pytestmark = pytest.mark.integration
 HOUR = 3600
@@ -147,22 +147,11 @@ def test_a_warm_start_reads_s3_archives_once_across_restarts(
     try:
         for _ in range(2):
             sidecar.start()
-            wait_until(lambda: warm_counts(sidecar, truth) == truth.expected(), describe=sidecar.diagnostics)
+            wait_until(
+                lambda: observed(sidecar.metrics(), truth, "backfill") == truth.expected(),
+                describe=sidecar.diagnostics,
+            )
             assert sidecar.stop() == 0
         assert "Traceback" not in sidecar.stderr()
     finally:
         sidecar.close()
-
-
-def warm_counts(sidecar: Sidecar, truth: Truth) -> dict[tuple[str, ...], int]:
-    """What `truth` predicts, as scraped, lines under source="backfill"."""
-    samples = sidecar.metrics()
-    got = {}
-    for key in truth.expected():
-        if key[0] == "events":
-            labels = frozenset({("slo", key[1]), ("outcome", key[2])})
-            got[key] = int(samples.get(("slotail_sli_events_total", labels), 0))
-        else:
-            labels = frozenset({("source", "backfill"), ("result", key[1])})
-            got[key] = int(samples.get(("slotail_lines_total", labels), 0))
-    return got

@@ -152,7 +152,7 @@ def stored_format(location: str) -> str:
     except SourceError:
         return "plain"
     try:
-        return detect(read_up_to(raw, MAGIC_BYTES))
+        return detect(read_up_to(raw.read, MAGIC_BYTES))
     except OSError:
         return "plain"
     finally:
@@ -166,14 +166,7 @@ def content_head(location: str, size: int) -> bytes:
     except SourceError:
         return b""
     try:
-        content = Content(raw)
-        head = b""
-        while len(head) < size:
-            data = content.read1(size - len(head))
-            if not data:
-                break
-            head += data
-        return head
+        return read_up_to(Content(raw).read1, size)
     except DAMAGE:
         return b""
     finally:

@@ -7,6 +7,7 @@ once, and counted; nothing needs to seek, so a pipe is read as a file is.
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from typing import Protocol
 
 import zstandard
@@ -29,11 +30,11 @@ def detect(head: bytes) -> str:
     return "plain"
 
 
-def read_up_to(raw: Readable, size: int) -> bytes:
-    """The first `size` bytes of `raw` (fewer only at its end), however short its reads are."""
+def read_up_to(read: Callable[[int], bytes], size: int) -> bytes:
+    """The next `size` bytes `read` gives (fewer only at the end), however short its reads are."""
     data = b""
     while len(data) < size:
-        more = raw.read(size - len(data))
+        more = read(size - len(data))
         if not more:
             break
         data += more
@@ -66,7 +67,7 @@ class Content:
     """A stored file's content, decompressed as it is read; `offset` is how far into the stored bytes."""
 
     def __init__(self, raw: Readable) -> None:
-        head = read_up_to(raw, MAGIC_BYTES)
+        head = read_up_to(raw.read, MAGIC_BYTES)
         self.kind = detect(head)
         self._frames = ZstdFrames() if self.kind == "zstd" else None
         self._stored = _Stored(raw, head, self._frames)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.scenarios import CONFIG, generate, lines, write
-from tests.sidecar import AVAILABILITY, LATENCY, MAX_LINE, Sidecar, Truth, wait_until
+from tests.sidecar import AVAILABILITY, LATENCY, MAX_LINE, Sidecar, Truth, observed, wait_until
 
 pytestmark = pytest.mark.integration
 HOUR = 3600
@@ -128,20 +128,6 @@ def stdin_config(tmp_path: Path) -> Path:
     return path
 
 
-def stdin_counts(sidecar: Sidecar, truth: Truth) -> dict[tuple[str, ...], int]:
-    """What `truth` predicts, as scraped, lines under source="stdin"."""
-    samples = sidecar.metrics()
-    got = {}
-    for key in truth.expected():
-        if key[0] == "events":
-            labels = frozenset({("slo", key[1]), ("outcome", key[2])})
-            got[key] = int(samples.get(("slotail_sli_events_total", labels), 0))
-        else:
-            labels = frozenset({("source", "stdin"), ("result", key[1])})
-            got[key] = int(samples.get(("slotail_lines_total", labels), 0))
-    return got
-
-
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) a process has used, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -150,8 +136,9 @@ def cpu_seconds(pid: int) -> float:
 
 def test_run_stdin_counts_piped_lines_and_serves_on_after_the_end_of_input(tmp_path: Path) -> None:
     """Lines written to the daemon's standard input, in pieces with a partial line held across writes,
-    are counted exactly under source="stdin"; at the end of input the daemon logs it and keeps serving
-    what it counted, and a SIGTERM then stops it cleanly."""
+    are counted exactly under source="stdin", and so is a last line without its newline at the end of
+    input; the daemon logs the end, keeps serving what it counted without spinning on the closed pipe,
+    and a SIGTERM then stops it cleanly."""
     sidecar = Sidecar(tmp_path, stdin_config(tmp_path), args=("--stdin",))
     sidecar.start(stdin=subprocess.PIPE)
     try:
@@ -166,10 +153,13 @@ def test_run_stdin_counts_piped_lines_and_serves_on_after_the_end_of_input(tmp_p
             pipe.flush()
 
         def counted() -> bool:
-            return stdin_counts(sidecar, truth) == truth.expected()
+            return observed(sidecar.metrics(), truth, "stdin") == truth.expected()
 
-        wait_until(counted, describe=lambda: f"{stdin_counts(sidecar, truth)}\n{sidecar.diagnostics()}")
-        pipe.write(truth.request())  # a last line with its newline, then the end of input
+        wait_until(
+            counted,
+            describe=lambda: f"{observed(sidecar.metrics(), truth, 'stdin')}\n{sidecar.diagnostics()}",
+        )
+        pipe.write(truth.request()[:-1])  # a last line without its newline: the end of input ends it
         pipe.close()
         wait_until(counted, describe=sidecar.diagnostics)
         wait_until(lambda: "standard input ended" in sidecar.stderr(), describe=sidecar.diagnostics)
@@ -177,7 +167,7 @@ def test_run_stdin_counts_piped_lines_and_serves_on_after_the_end_of_input(tmp_p
         time.sleep(2.0)
         assert cpu_seconds(sidecar.proc.pid) - before < 0.5  # an ended pipe is not waited on: no busy loop
         assert sidecar.alive() and sidecar.get("/healthz")[0] == 200
-        assert stdin_counts(sidecar, truth) == truth.expected()
+        assert observed(sidecar.metrics(), truth, "stdin") == truth.expected()
         assert sidecar.stop() == 0
         assert "Traceback" not in sidecar.stderr()
     finally:
