@@ -18,6 +18,8 @@ import logging
 import os
 from typing import Any, NamedTuple
 
+from slotail.errors import SourceError
+
 logger = logging.getLogger("slotail.sources")
 
 Pattern = tuple[str, str]  # (source name, glob pattern); also (source name, path) of a file found
@@ -150,9 +152,7 @@ class InotifyDiscovery(Discovery):
         self._inotify = inotify_simple.INotify(nonblocking=True)
         self._watches: dict[int, str] = {}  # watch descriptor -> directory
         self._moving: dict[int, Pattern] = {}  # rename cookie -> (source, old path): a file leaving a name
-        self._escaped: dict[
-            str, str
-        ] = {}  # path -> source: files renamed out of the globs, not yet handed over
+        self._escaped: dict[str, str] = {}  # path -> source: renamed out of the globs, not handed over
         self._rewatch = True
 
     def scan(self) -> list[Pattern]:
@@ -239,6 +239,6 @@ def discovery_for(globs: Globs, mode: str = "auto") -> Discovery:
         return InotifyDiscovery(globs)
     except (ImportError, OSError, AttributeError) as exc:  # not Linux, or out of inotify instances
         if mode == "inotify":
-            raise
+            raise SourceError(f"inotify is not available: {exc}") from None
         logger.warning("inotify is not available; polling the log directories", extra={"error": str(exc)})
         return Discovery(globs)

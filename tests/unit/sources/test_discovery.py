@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slotail.config.model import SourceSpec
+from slotail.errors import SourceError
 from slotail.sources import discovery
 from slotail.sources.discovery import Discovery, Globs, InotifyDiscovery, discovery_for, glob_matches
 from slotail.sources.tail import TailSource
@@ -178,6 +179,6 @@ def test_without_inotify_auto_polls_and_inotify_refuses(
     monkeypatch.setattr(InotifyDiscovery, "__init__", no_inotify)
     globs = Globs([("api", str(tmp_path / "*.log"))])
     assert type(discovery_for(globs, "auto")) is Discovery
-    with pytest.raises(OSError):
+    with pytest.raises(SourceError, match=r"inotify is not available: .*Too many open files"):
         discovery_for(globs, "inotify")
     assert discovery.MODES == ("auto", "inotify", "poll")
