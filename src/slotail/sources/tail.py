@@ -70,6 +70,7 @@ class _File:
         self.source, self.path, self.fd, self.key = source, path, fd, key
         self.max_line = max_line
         self.watched = True  # at a path the globs match
+        self.undecided = False  # new, and perhaps an open file's copy still being written: not read yet
         self.active_at = now  # last growth, or when it left the watched paths
         self.at_eof = False
         self.restart(0, b"", b"")
@@ -87,6 +88,10 @@ class _File:
         self.head = head  # the file's first bytes, covering [0, min(read_pos, HEAD_BYTES)) at least
         self.tail = tail  # the last HEAD_BYTES bytes before offset
         self.recent = tail  # the last HEAD_BYTES bytes before read_pos
+
+    def resume_at(self, pos: Position, tail: bytes) -> None:
+        """Read on from `pos.offset` of a file found to be `pos`'s (`tail`: the bytes before it)."""
+        self.restart(pos.offset, os.pread(self.fd, max(pos.head_len, min(pos.offset, HEAD_BYTES)), 0), tail)
 
     @property
     def offset(self) -> int:
@@ -277,12 +282,25 @@ class TailSource:
             if at_end:
                 self._skip_to_end(f, st.st_size)
             else:
-                self._start_copy(f, st.st_size)
+                f.undecided = True  # where to start is decided when its first bytes tell
         except OSError as exc:
             self._error(exc)
             os.close(fd)
             return None
         return f if self._track(f) else None
+
+    def _decide(self, f: _File) -> bool:
+        """Whether a new file can be read: once its first bytes are no longer the start of an open
+        file's head (a copy being written looks so until it holds that head), at the place
+        `_start_copy` gives it."""
+        size = os.fstat(f.fd).st_size
+        start = os.pread(f.fd, min(size, HEAD_BYTES), 0)
+        heads = [g.head for g in self._files.values() if g is not f and len(g.head) >= COPY_MIN_HEAD]
+        if any(len(start) < len(head) and head.startswith(start) for head in heads):
+            return False
+        f.undecided = False
+        self._start_copy(f, size)
+        return True
 
     def _start_copy(self, f: _File, size: int) -> None:
         """A new file holding an open file's content (copytruncate's copy under the glob) starts where
@@ -293,7 +311,7 @@ class TailSource:
             pos = g.position()
             tail = matches(f.fd, pos)
             if tail is not None:
-                f.restart(pos.offset, os.pread(f.fd, len(g.head), 0), tail)
+                f.resume_at(pos, tail)
             elif size < pos.offset and os.pread(f.fd, len(g.head), 0) == g.head:
                 self._skip_to_end(f, size)
             else:
@@ -378,15 +396,15 @@ class TailSource:
         if tail is None:
             return None
         f = _File(pos.source, path, fd, key, self._max_line, now)
-        head = os.pread(fd, max(pos.head_len, min(pos.offset, HEAD_BYTES)), 0)
-        f.restart(pos.offset, head, tail)
+        f.resume_at(pos, tail)
+        f.undecided = not pos.offset  # nothing of it was read: still new
         return f
 
     def _truncated(self, f: _File, now: float) -> None:
         """Restart a truncated file from 0, first adopting its copy (copytruncate) to finish the old lines."""
         self.stats.truncations += 1
         pos = f.position()
-        if pos.head_len:
+        if pos.head_len and not self._adopt_undecided(pos):
             copy = self._locate(pos, self._candidates(pos, {}), now)
             if copy is not None:
                 copy.watched = False
@@ -394,11 +412,26 @@ class TailSource:
                 self._scanned_at = -float("inf")  # learn at once whether the copy is watched
         f.restart(0, b"", b"")
 
+    def _adopt_undecided(self, pos: Position) -> bool:
+        """Whether a new file not read yet is the copy of the file `pos` describes (found while it was
+        being written), now started where that file had been read to."""
+        for g in self._files.values():
+            tail = matches(g.fd, pos) if g.undecided else None
+            if tail is not None:
+                g.resume_at(pos, tail)
+                g.undecided = False
+                self.stats.copies += 1
+                return True
+        return False
+
     # -- reading
 
     def _read(self, f: _File, now: float) -> RawBatch | None:
         """At most one chunk from `f`, as a batch when it completes a line."""
         try:
+            if f.undecided and not self._decide(f):
+                f.at_eof = True
+                return None
             data = self._fetch(f, now)
         except OSError as exc:
             self._error(exc)

@@ -312,6 +312,29 @@ def test_copytruncate_then_refill_past_the_old_size(tmp_path: Path) -> None:
     assert tailer.stats.truncations == 1
 
 
+@pytest.mark.parametrize("discovery", ["poll", "inotify"])
+def test_a_copy_under_the_glob_seen_before_it_is_written_is_not_read_again(
+    tmp_path: Path, discovery: str
+) -> None:
+    """copytruncate's copy to a name the glob matches, found while still empty (inotify finds it as it
+    is created; a rescan may too) and then filled: its lines are not read a second time."""
+    log, clock = tmp_path / "api.log", FakeClock()
+    app = Writer(log)
+    app.write(20)
+    tailer = TailSource([source(tmp_path)], MAX_LINE, resume=[], clock=clock, discovery=discovery)
+    got = drain(tailer, clock)
+    copy = tmp_path / "api-1.log"
+    copy.touch()
+    got += tick(tailer, clock)  # the empty copy is open now
+    assert tailer.stats.files_opened == 2
+    copy.write_bytes(log.read_bytes())
+    os.truncate(log, 0)
+    app.write(5)
+    got += drain(tailer, clock)
+    assert Counter(got) == Counter(app.written)
+    tailer.close()
+
+
 def test_truncation_below_the_offset_restarts_from_zero(tmp_path: Path) -> None:
     """A file shorter than what was read is read again from byte 0, with its partial line dropped."""
     log, clock = tmp_path / "api.log", FakeClock()
@@ -536,8 +559,8 @@ def test_close_releases_every_descriptor(tmp_path: Path) -> None:
 class World:
     """A log directory, an application writing to it, a logrotate, and a tailer that restarts."""
 
-    def __init__(self, root: Path) -> None:
-        self.root, self.log, self.clock = root, root / "api.log", FakeClock()
+    def __init__(self, root: Path, discovery: str = "poll") -> None:
+        self.root, self.log, self.clock, self.discovery = root, root / "api.log", FakeClock(), discovery
         self.fd = self._create()
         self.written: list[bytes] = []
         self.got: list[bytes] = []
@@ -552,7 +575,9 @@ class World:
 
     def _start(self, resume: list[Position]) -> TailSource:
         spec = source(self.root)
-        return TailSource([spec], MAX_LINE, resume=resume, read_chunk=97, clock=self.clock)
+        return TailSource(
+            [spec], MAX_LINE, resume=resume, read_chunk=97, clock=self.clock, discovery=self.discovery
+        )
 
     def _line(self) -> bytes:
         n = len(self.written)
@@ -662,12 +687,14 @@ OPS = st.lists(
 )
 
 
+@pytest.mark.parametrize("discovery", ["poll", "inotify"])
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(OPS)
-def test_every_complete_line_is_returned_exactly_once(ops: list[tuple[str, int]]) -> None:
-    """Any mix of appends, split lines, rename, copytruncate, delete and restarts: no loss, no repeat."""
+def test_every_complete_line_is_returned_exactly_once(discovery: str, ops: list[tuple[str, int]]) -> None:
+    """Any mix of appends, split lines, rename, copytruncate, delete and restarts: no loss, no repeat
+    (polling, and with inotify, which also opens new files and copies the moment they appear)."""
     with tempfile.TemporaryDirectory() as tmp:
-        world = World(Path(tmp))
+        world = World(Path(tmp), discovery)
         for op, arg in ops:
             match op:
                 case "write":
