@@ -71,6 +71,7 @@ class _File:
         self.max_line = max_line
         self.watched = True  # at a path the globs match
         self.undecided = False  # new, and perhaps an open file's copy still being written: not read yet
+        self.seen_size = 0  # its size when last looked at, while undecided
         self.active_at = now  # last growth, or when it left the watched paths
         self.at_eof = False
         self.restart(0, b"", b"")
@@ -289,18 +290,37 @@ class TailSource:
             return None
         return f if self._track(f) else None
 
-    def _decide(self, f: _File) -> bool:
-        """Whether a new file can be read: once its first bytes are no longer the start of an open
-        file's head (a copy being written looks so until it holds that head), at the place
-        `_start_copy` gives it."""
+    def _decide(self, f: _File, now: float) -> bool:
+        """Whether a new file can be read yet, and from where.
+
+        While its bytes so far are the start of an open file that has been read further, it may be
+        that file's copy (copytruncate's) being written: it waits until it holds what was read (then
+        `_start_copy` starts it there), its bytes part ways (a new file: from 0), or it stops growing
+        for the grace period (an older copy, all counted: from its end)."""
         size = os.fstat(f.fd).st_size
-        start = os.pread(f.fd, min(size, HEAD_BYTES), 0)
-        heads = [g.head for g in self._files.values() if g is not f and len(g.head) >= COPY_MIN_HEAD]
-        if any(len(start) < len(head) and head.startswith(start) for head in heads):
+        if size != f.seen_size:
+            f.seen_size, f.active_at = size, now
+        copying = [g for g in self._files.values() if g is not f and self._copying(f, g, size)]
+        if copying and now - f.active_at < self._grace_s:
             return False
         f.undecided = False
-        self._start_copy(f, size)
+        if copying:
+            self._skip_to_end(f, size)
+            self.stats.copies += 1
+        else:
+            self._start_copy(f, size)
         return True
+
+    def _copying(self, f: _File, g: _File, size: int) -> bool:
+        """Whether `f`'s `size` bytes are the start of `g`, which has been read further."""
+        if len(g.head) < COPY_MIN_HEAD or size >= g.offset:
+            return False
+        if os.pread(f.fd, min(size, HEAD_BYTES), 0) != g.head[:size]:
+            return False
+        start = max(0, size - HEAD_BYTES)
+        return size <= HEAD_BYTES or os.pread(f.fd, size - start, start) == os.pread(
+            g.fd, size - start, start
+        )
 
     def _start_copy(self, f: _File, size: int) -> None:
         """A new file holding an open file's content (copytruncate's copy under the glob) starts where
@@ -429,7 +449,7 @@ class TailSource:
     def _read(self, f: _File, now: float) -> RawBatch | None:
         """At most one chunk from `f`, as a batch when it completes a line."""
         try:
-            if f.undecided and not self._decide(f):
+            if f.undecided and not self._decide(f, now):
                 f.at_eof = True
                 return None
             data = self._fetch(f, now)

@@ -335,6 +335,48 @@ def test_a_copy_under_the_glob_seen_before_it_is_written_is_not_read_again(
     tailer.close()
 
 
+@pytest.mark.parametrize("discovery", ["poll", "inotify"])
+def test_a_copy_written_in_pieces_starts_where_its_original_was_read(tmp_path: Path, discovery: str) -> None:
+    """copytruncate copying in small writes (as logrotate does) to a glob name, seen half written:
+    it waits until it holds what was read of the original, then reads only what follows."""
+    log, clock = tmp_path / "api.log", FakeClock()
+    app = Writer(log)
+    app.write(100)
+    tailer = TailSource([source(tmp_path)], MAX_LINE, resume=[], clock=clock, discovery=discovery)
+    got = drain(tailer, clock)
+    app.write(4)  # written after the last read: they will be in the copy only
+    data, copy = log.read_bytes(), tmp_path / "api-1.log"
+    with open(copy, "wb") as out:
+        out.write(data[: len(data) // 2])
+        out.flush()
+        got += tick(tailer, clock, 0.5) + tick(tailer, clock, 0.5)  # found half written
+        out.write(data[len(data) // 2 :])
+    os.truncate(log, 0)
+    app.write(5)
+    got += drain(tailer, clock, step=0.5)
+    assert Counter(got) == Counter(app.written)
+    tailer.close()
+
+
+def test_an_older_copy_that_stops_growing_is_taken_as_counted(tmp_path: Path) -> None:
+    """A file holding the start of an open file, and no more for the grace period: all of it was
+    read already, so it is read from its end."""
+    log, clock = tmp_path / "api.log", FakeClock()
+    app = Writer(log)
+    app.write(100)
+    tailer = tailer_for(tmp_path, clock)
+    got = drain(tailer, clock)
+    data, copy = log.read_bytes(), tmp_path / "api-1.log"
+    copy.write_bytes(data[: len(data) // 2])
+    got += drain(tailer, clock, quiet=7)  # past the grace period (5 s)
+    assert Counter(got) == Counter(app.written)
+    assert tailer.stats.copies == 1
+    assert {p.path: p.offset for p in tailer.positions()}[str(copy)] == data.rfind(
+        b"\n", 0, len(data) // 2
+    ) + 1
+    tailer.close()
+
+
 def test_truncation_below_the_offset_restarts_from_zero(tmp_path: Path) -> None:
     """A file shorter than what was read is read again from byte 0, with its partial line dropped."""
     log, clock = tmp_path / "api.log", FakeClock()
