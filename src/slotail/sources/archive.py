@@ -23,6 +23,7 @@ from slotail.sources.remote import glob_url, is_url, open_url, url_size
 CHUNK = 1 << 20
 BATCH_LINES = 8192  # lines per batch (numpy costs per batch; larger spill L2); workers cut at the same lines
 STDIN = "-"
+READ_AHEAD = 2  # an object is fetched this many chunks a request (2 MiB; a peek's 128 KiB)
 WILDCARDS = "*?["
 DAMAGE = (OSError, EOFError, zlib.error, zstandard.ZstdError)  # what reading a damaged archive raises
 
@@ -42,7 +43,7 @@ def _open_stored(location: str, chunk: int) -> Readable:
     if location == STDIN:
         return sys.stdin.buffer
     if is_url(location):
-        return open_url(location, max(chunk, 1 << 16))
+        return open_url(location, READ_AHEAD * chunk)
     try:
         return open(location, "rb")
     except OSError as exc:

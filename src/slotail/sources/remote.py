@@ -25,7 +25,6 @@ EXTRAS = {
     "abfs": "azure",
     "abfss": "azure",
 }
-BLOCK_BYTES = 4 << 20  # bytes fetched a request: a range of an object read ahead, never the whole object
 
 
 def is_url(location: str) -> bool:
@@ -68,8 +67,8 @@ class _Remote:
             self._handle.close()
 
 
-def open_url(url: str, block_bytes: int = BLOCK_BYTES) -> _Remote:
-    """An object, read ahead `block_bytes` at a time."""
+def open_url(url: str, block_bytes: int) -> _Remote:
+    """An object, fetched `block_bytes` at a time (a range a request, never the whole object)."""
     fs, path = _filesystem(url)
     try:
         return _Remote(url, fs.open(path, "rb", block_size=block_bytes, cache_type="readahead"))
