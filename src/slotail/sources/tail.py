@@ -10,15 +10,29 @@ from __future__ import annotations
 import errno
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from slotail.config.model import SourceSpec
 from slotail.sources.batch import RawBatch
 from slotail.sources.discovery import Globs, Pattern, discovery_for
 from slotail.sources.identity import COPY_MIN_HEAD, HEAD_BYTES, Key, digest, identify, last_bytes, matches
 from slotail.sources.lines import LineSplitter
 from slotail.sources.positions import Position, after_last_newline
+
+
+class Spec(Protocol):
+    """What the tailer reads of a config source (config.model.SourceSpec), without importing config/,
+    whose models reach every later stage."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def paths(self) -> list[str]: ...
+
+    @property
+    def start_at(self) -> str: ...
 
 
 @dataclass
@@ -130,7 +144,7 @@ class TailSource:
 
     def __init__(
         self,
-        sources: list[SourceSpec],
+        sources: Sequence[Spec],
         max_line: int,
         *,
         resume: list[Position] | None = None,
