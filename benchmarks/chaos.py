@@ -44,8 +44,9 @@ RESULTS = HERE / "RESULTS.md"
 BATCH_EVERY_S = 0.02
 BATCH_LINES = 20  # plus Truth.noise's 7 lines (1 unmatched, 5 invalid, 1 empty that is not counted)
 ACTION_GAP_S = (0.4, 2.5)
-# A polling tailer reads a file only once a rescan (every 1 s) has seen it under the glob: a file renamed
-# out of the glob or deleted sooner is never read (README, Sources). Rotations are kept further apart.
+# With polling (`--discovery poll`, or where inotify is missing) a file is read only once a rescan (every
+# 1 s) has seen it under the glob: one renamed out of the glob or deleted sooner is never read (README,
+# Sources). Rotations are kept further apart, so the soak holds with either discovery.
 MIN_ROTATION_GAP_S = 1.5
 SCRAPE_S = 0.2
 SETTLE_TIMEOUT_S = 60.0

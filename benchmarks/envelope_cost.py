@@ -20,7 +20,8 @@ from backfill_throughput import RESULTS, ROOT, git, machine, tree_state
 from corpus import corpus_lines
 from slotail.config import load_config_text
 from slotail.pipeline import Pipeline
-from slotail.sources.archive import BATCH_LINES, RawBatch
+from slotail.sources.archive import BATCH_LINES
+from slotail.sources.batch import RawBatch
 
 CONFIG = ROOT / "config" / "slotail.yaml"
 TIME = "2026-02-19T09:00:00.412345678Z"

@@ -21,7 +21,7 @@ with atheris.instrument_imports():
 
     from slotail.config import load_config
     from slotail.pipeline import Pipeline
-    from slotail.sources.archive import RawBatch
+    from slotail.sources.batch import RawBatch
 
 CONFIG = load_config(Path(__file__).resolve().parents[1] / "config" / "slotail.yaml")
 PIPELINE = Pipeline(CONFIG)

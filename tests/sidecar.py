@@ -243,16 +243,16 @@ def parse_metrics(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], flo
 
 
 def observed(
-    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], truth: Truth
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], truth: Truth, source: str = "api"
 ) -> dict[tuple[str, ...], int]:
-    """The counters `Truth.expected` predicts, as scraped (an absent sample is 0)."""
+    """The counters `Truth.expected` predicts, as scraped (an absent sample is 0), lines of `source`."""
     values: dict[tuple[str, ...], int] = {}
     for key in truth.expected():
         if key[0] == "events":
             labels = frozenset({("slo", key[1]), ("outcome", key[2])})
             values[key] = int(samples.get(("slotail_sli_events_total", labels), 0))
         else:
-            labels = frozenset({("source", "api"), ("result", key[1])})
+            labels = frozenset({("source", source), ("result", key[1])})
             values[key] = int(samples.get(("slotail_lines_total", labels), 0))
     return values
 
@@ -296,14 +296,15 @@ class Sidecar:
             *self.args,
         ]
 
-    def start(self, ready: bool = True) -> Sidecar:
-        """Start the daemon; wait until /readyz says its state is loaded (not `ready`: until it answers)."""
+    def start(self, ready: bool = True, stdin: int = subprocess.DEVNULL) -> Sidecar:
+        """Start the daemon; wait until /readyz says its state is loaded (not `ready`: until it answers).
+        `stdin`: what its standard input is (subprocess.PIPE: `proc.stdin`, to write to)."""
         self.starts += 1
         self.port = free_port()
         self.stderr_path = self.tmp / f"daemon-{self.starts}.stderr"
         with open(self.stderr_path, "wb") as stderr:
             self.proc = subprocess.Popen(
-                self.command(self.port), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
+                self.command(self.port), stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr
             )
         wait_until(lambda: self._answers("/readyz" if ready else "/healthz"), describe=self.diagnostics)
         return self

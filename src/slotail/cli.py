@@ -22,7 +22,9 @@ from slotail.engine import Engine, WallClock
 from slotail.engine.engine import Evaluation
 from slotail.errors import SlotailError
 from slotail.outputs.document import document, dumps
-from slotail.sources.archive import file_size
+from slotail.sources.archive import STDIN, expand, is_local, stored_size
+from slotail.sources.discovery import MODES
+from slotail.sources.remote import is_url
 from slotail.timeutil import parse_duration, parse_instant
 from slotail.workers import worker_count
 
@@ -164,8 +166,27 @@ def _progress(
         console=Console(stderr=True),
         transient=True,
     )
-    task = progress.add_task("read", total=sum(file_size(p) for p in paths) or None)
+    sizes = [stored_size(p) for p in paths]
+    total = None if None in sizes else sum(s for s in sizes if s is not None)
+    task = progress.add_task("read", total=total or None)
     return progress, lambda n: progress.advance(task, n)
+
+
+def _archives(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
+    """Local files (which must exist), `-` (standard input, at most once) and URLs, whose wildcards
+    are expanded through their file system."""
+    if values.count(STDIN) > 1:
+        raise click.BadParameter("`-` (standard input) may be given once")
+    local, paths = click.Path(exists=True, dir_okay=False, readable=True), []
+    for value in values:
+        if is_local(value):
+            paths.append(str(local.convert(value, param, ctx)))
+            continue
+        found = expand(value) if is_url(value) else [value]
+        if not found:
+            raise click.BadParameter(f"no object matches {value}")
+        paths += found
+    return paths
 
 
 @cli.command()
@@ -229,9 +250,7 @@ def _progress(
     metavar="N|auto",
     help="Processes that parse and classify large plain files (auto: one per CPU); same result.",
 )
-@click.argument(
-    "logfiles", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, readable=True)
-)
+@click.argument("logfiles", nargs=-1, required=True, metavar="LOGFILE|URL|-...", callback=_archives)
 def backfill(
     config_path: Path,
     at_us: int | None,
@@ -242,14 +261,17 @@ def backfill(
     openmetrics: Path | None,
     progress: bool | None,
     workers: int,
-    logfiles: tuple[str, ...],
+    logfiles: list[str],
 ) -> str:
-    """Replay log files (plain, .gz, .zst, in any order) and report every SLO in event time."""
+    """Replay log files (plain, .gz, .zst, in any order) and report every SLO in event time.
+
+    LOGFILES are local files, `-` (standard input) or URLs (s3://bucket/prefix/*.gz, gs://, az://).
+    """
     config = load_config(config_path)
     if problem := step_problem(step_s, config):
         raise click.BadParameter(problem, param_hint="'--step'")
     keep_freed_memory()
-    paths = list(logfiles)
+    paths = logfiles
     show = sys.stderr.isatty() if progress is None else progress
     bar, on_progress = _progress(paths, show)
     with bar:
@@ -425,6 +447,21 @@ def _listen(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str
     type=click.IntRange(min=1),
     help="HTTP connections open at once; past it, a new one closes the longest idle.",
 )
+@click.option(
+    "--stdin",
+    "stdin",
+    is_flag=True,
+    help='Also read lines from standard input, live (counted under source="stdin").',
+)
+@click.option(
+    "--discovery",
+    type=click.Choice(MODES),
+    default="auto",
+    show_default=True,
+    envvar="SLOTAIL_DISCOVERY",
+    help="How new log files are found: inotify (at once) where the kernel has it, or a rescan every second "
+    "(poll). [env: SLOTAIL_DISCOVERY]",
+)
 def run(
     config_path: Path,
     listen: tuple[str, int],
@@ -435,6 +472,8 @@ def run(
     web_config: Path | None,
     header_timeout_s: int,
     max_connections: int,
+    stdin: bool,
+    discovery: str,
 ) -> None:
     """Run the sidecar: tail the config's sources through rotation and serve Prometheus metrics."""
     from slotail.daemon import Options
@@ -453,6 +492,8 @@ def run(
             checkpoint_s=checkpoint_s,
             web_config=web_config,
             http=Limits(header_timeout_s, max_connections),
+            stdin=stdin,
+            discovery=discovery,
         )
     )
 

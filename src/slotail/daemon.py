@@ -1,7 +1,8 @@
 """`slotail run`: the sidecar. Tails live logs, keeps the store, serves Prometheus.
 
 One asyncio loop does everything in turn, so no state is shared across threads:
-read what the files have (every `poll_s`), commit a checkpoint (every
+read what the files have (every `poll_s`, and at once when a log file appears
+or standard input has more), commit a checkpoint (every
 `checkpoint_s`), tick the engine with the wall clock (every `tick_s`). A tick
 pauses every few milliseconds to let HTTP requests be served (nothing else runs
 meanwhile, so the store stays as the tick found it). /metrics shows counters as
@@ -15,7 +16,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
-import glob
 import hashlib
 import ipaddress
 import logging
@@ -40,7 +40,7 @@ from slotail.engine import Engine, WallClock
 from slotail.engine.clock import Clock
 from slotail.engine.engine import Steps, build_plans, build_store, finish
 from slotail.engine.snapshot import Snapshot
-from slotail.errors import SlotailError
+from slotail.errors import SlotailError, SourceError
 from slotail.ledger import EVERYTHING, Entry, Ledger
 from slotail.outputs.alertmanager import AlertmanagerPusher
 from slotail.outputs.http import Endpoints, make_app
@@ -49,8 +49,12 @@ from slotail.outputs.prometheus import MetricsBody, View
 from slotail.outputs.server import ConnectionGuard, Limits, Serving, quiet_bad_requests, serve
 from slotail.outputs.webconfig import BasicAuth, load_web_config, ssl_context
 from slotail.pipeline import LineStats, Pipeline
-from slotail.sources.archive import RawBatch, content_head
-from slotail.sources.tail import HEAD_BYTES, Position, Tailer, digest
+from slotail.sources.archive import content_head, expand, is_local
+from slotail.sources.batch import RawBatch
+from slotail.sources.identity import HEAD_BYTES, digest
+from slotail.sources.positions import Position
+from slotail.sources.stdin import StdinSource
+from slotail.sources.tail import TailSource
 from slotail.state import Checkpoint, CorruptCheckpoint, StateDB
 from slotail.store import Store
 from slotail.store.layout import AHEAD_S
@@ -79,6 +83,8 @@ class Options:
     lateness_s: int = 300
     web_config: Path | None = None  # TLS and basic auth (Prometheus web-config.yml format)
     http: Limits = field(default_factory=Limits)  # what HTTP clients may hold: header timeout, connections
+    stdin: bool = False  # also read standard input, live
+    discovery: str = "auto"  # how log files are found: auto, inotify or poll
 
 
 def slo_keys(config: Config) -> list[str]:
@@ -206,7 +212,8 @@ class Daemon:
         self.totals = Totals()
         self.published = Published()
         self.metrics_body = MetricsBody(self.view)
-        self.tailer: Tailer | None = None
+        self.tailer: TailSource | None = None
+        self.stdin = StdinSource(self.runtime.config.store.max_line_bytes) if options.stdin else None
         self.ledger = Ledger()
         self.pusher = self._pusher(self.runtime.config)
         self.ready = False
@@ -215,6 +222,8 @@ class Daemon:
         self._full_checkpoint = True  # the first commit rewrites every bucket (layouts may have changed)
         self._durable_at = time.time()
         self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()  # a source has something: read at once
+        self._waking: set[int] = set()  # descriptors the loop wakes on
         self._reload_requested = False
         self._missing: list[str] = []  # source directories missing at the last scan
         self._tail_errors: dict[str, int] = {}  # the tailer's error counts already in the totals
@@ -242,6 +251,7 @@ class Daemon:
         self.runtime.declare(self.totals, checkpoint.meta.get("keys", []) if checkpoint is not None else [])
         self._publish_totals()  # the last commit's; what the warm start adds shows once committed
         self.tailer = self._tailer(resume)
+        logger.info("sources", extra={"discovery": self.tailer.discovery, "stdin": self.stdin is not None})
         globs = [*self.options.backfill, *(g for s in self.runtime.config.sources for g in s.backfill)]
         if globs:
             self._warm_start(globs, resume or [])
@@ -255,10 +265,10 @@ class Daemon:
             if (pos.dev, pos.ino) not in tracked:
                 lookup.record(Entry(pos.head_len, pos.head_hash, pos.offset))
         paths, skip, heads = [], {}, {}
-        for path in sorted({p for pattern in globs for p in glob.glob(pattern)}):
-            key = _identity(path)
-            if key is None or key in tracked:
-                continue  # the tailer reads this one
+        for path in _archives(globs):
+            key = _identity(path) if is_local(path) else None  # URLs are never tailed
+            if is_local(path) and (key is None or key in tracked):
+                continue  # the tailer reads this one (or it went)
             heads[path] = content_head(path, HEAD_BYTES)
             skip[path] = lookup.counted(heads[path])
             if skip[path] < EVERYTHING:
@@ -295,10 +305,11 @@ class Daemon:
         scheme = "https" if self.tls is not None else "http"
         return f"{scheme}://{self.options.host}:{self.options.port}/"
 
-    def _tailer(self, resume: list[Any] | None) -> Tailer:
+    def _tailer(self, resume: list[Any] | None) -> TailSource:
         config = self.runtime.config
         self._tail_errors = {}
-        return Tailer(config.sources, config.store.max_line_bytes, resume=resume)
+        discovery = self.options.discovery
+        return TailSource(config.sources, config.store.max_line_bytes, resume=resume, discovery=discovery)
 
     # ---- the loop -------------------------------------------------------------------------------
 
@@ -316,6 +327,7 @@ class Daemon:
             await asyncio.to_thread(self.restore)
             await self._loop()
         finally:
+            self._wake_on(set())
             if self.tailer is not None:
                 self._drain()
                 self._checkpoint(force=True)
@@ -358,6 +370,7 @@ class Daemon:
         while not self._stopping.is_set():
             busy = self._poll()
             self._watch_directories()
+            self._wake_on(self._wake_fds())
             now = time.monotonic()
             if self._reload_requested:
                 self._reload()
@@ -369,10 +382,36 @@ class Daemon:
                 self._checkpoint()
                 next_checkpoint = now + options.checkpoint_s
             if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), options.poll_s)
+                await self._idle(options.poll_s)
             else:
                 await asyncio.sleep(0)
+
+    async def _idle(self, timeout: float) -> None:
+        """Wait until told to stop, a source has something, or `timeout` s have passed."""
+        self._wake.clear()
+        waits = [asyncio.ensure_future(event.wait()) for event in (self._stopping, self._wake)]
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
+
+    def _wake_fds(self) -> set[int]:
+        """Descriptors that turn readable when a source has something: inotify's, standard input."""
+        sources = (self.tailer, self.stdin)
+        return {fd for source in sources if source is not None and (fd := source.fileno()) is not None}
+
+    def _wake_on(self, fds: set[int]) -> None:
+        """Have the loop wake when any of `fds` turns readable (and no longer on others)."""
+        if fds == self._waking:
+            return
+        loop = asyncio.get_running_loop()
+        for fd in self._waking - fds:
+            loop.remove_reader(fd)
+        for fd in fds - self._waking:
+            try:
+                loop.add_reader(fd, self._wake.set)
+            except OSError:  # a regular file as standard input: always readable, read every poll_s
+                continue
+        self._waking = fds
 
     def _drain(self) -> None:
         """Read what is already written before the final checkpoint (bounded to a few seconds)."""
@@ -387,7 +426,7 @@ class Daemon:
         assert self.tailer is not None
         before = self.tailer.stats
         counts = (before.bytes_read, before.rotations, before.truncations)
-        batches = self.tailer.poll()
+        batches = self.tailer.poll() + self._poll_stdin()
         for batch in batches:
             self._process(batch)
         after = self.tailer.stats
@@ -402,6 +441,20 @@ class Daemon:
                 self._dirty = True
         self._count_source_errors(after.errors)
         return after.bytes_read != counts[0] or any(b.lines or b.too_long for b in batches)
+
+    def _poll_stdin(self) -> list[RawBatch]:
+        """What standard input has (with --stdin); its bytes count as read, its end is logged."""
+        if self.stdin is None or self.stdin.done:
+            return []
+        before = self.stdin.bytes_read
+        batches = self.stdin.poll()
+        self.totals.health["bytes_read"] += self.stdin.bytes_read - before
+        if self.stdin.done:
+            error = str(self.stdin.error) if self.stdin.error is not None else None
+            logger.info(
+                "standard input ended; serving on", extra={"bytes": self.stdin.bytes_read, "error": error}
+            )
+        return batches
 
     def _count_source_errors(self, errors: dict[str, int]) -> None:
         """Fold the tailer's error counts into the totals; the first of each kind is also logged."""
@@ -581,6 +634,7 @@ class Daemon:
         assert self.tailer is not None
         if config.sources != old.config.sources:
             positions = self.tailer.positions()
+            self._wake_on(set())  # the watches close with the tailer
             self.tailer.close()
             self.tailer = self._tailer(positions)
         if config.alertmanager != old.config.alertmanager:
@@ -617,6 +671,17 @@ def trim_heap() -> None:
         return
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(name).malloc_trim(0)
+
+
+def _archives(globs: list[str]) -> list[str]:
+    """The archives the warm start's globs name now; a glob that cannot be listed is logged and skipped."""
+    found: set[str] = set()
+    for pattern in globs:
+        try:
+            found.update(expand(pattern))
+        except SourceError as exc:
+            logger.error("cannot list warm-start archives; going on without them", extra={"error": str(exc)})
+    return sorted(found)
 
 
 def _identity(path: str) -> tuple[int, int] | None:

@@ -40,7 +40,8 @@ from slotail.parse.lines import field_getter
 from slotail.parse.record import MISSING
 from slotail.paths import format_path
 from slotail.pipeline import LineStats, Pipeline, parser_for
-from slotail.sources.archive import RawBatch, read_batches
+from slotail.sources.archive import ArchiveSource
+from slotail.sources.batch import RawBatch
 
 # What a field's types are tallied over: every line (an event pair's matchers), the SLO's events, or
 # its events not excluded (a latency).
@@ -187,14 +188,17 @@ class Sample(msgspec.Struct):
 
 def sample_lines(path: str, max_line: int, limit: int) -> Iterator[RawBatch]:
     """The batches of a file's first `limit` lines."""
-    taken = 0
-    for raw in read_batches(path, max_line):
-        assert isinstance(raw.lines, list)  # read_batches gives lists of lines
-        lines = raw.lines[: limit - taken]
-        taken += len(lines)
-        yield RawBatch(raw.source, lines, raw.too_long, raw.raw_offset)
-        if taken >= limit:
-            return
+    taken, archive = 0, ArchiveSource(path, max_line)
+    try:
+        for raw in archive.batches():
+            assert isinstance(raw.lines, list)  # an archive gives lists of lines
+            lines = raw.lines[: limit - taken]
+            taken += len(lines)
+            yield RawBatch(raw.source, lines, raw.too_long, raw.raw_offset)
+            if taken >= limit:
+                return
+    finally:
+        archive.close()
 
 
 def run_sample(config: Config, paths: list[str], limit: int) -> Sample:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from slotail.sources.tail import digest
+from slotail.sources.identity import digest
 
 EVERYTHING = 1 << 62
 MIN_HEAD = 64

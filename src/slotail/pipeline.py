@@ -19,7 +19,8 @@ from slotail.config import Config
 from slotail.parse import ParsedBatch, Parser
 from slotail.parse.envelope import envelope_for
 from slotail.parse.timestamps import TimeReader
-from slotail.sources.archive import RawBatch, read_batches
+from slotail.sources.archive import ArchiveSource
+from slotail.sources.batch import RawBatch
 
 logger = logging.getLogger("slotail.pipeline")
 
@@ -138,9 +139,9 @@ class ObservedBatch(NamedTuple):
 
 
 def observed_batches(path: str, pipeline: Pipeline, max_line: int, skip: int = 0) -> Iterator[ObservedBatch]:
-    """A file's batches read and observed in this process."""
+    """An archive's batches read and observed in this process."""
     offset = 0
-    for raw in read_batches(path, max_line, skip=skip):
+    for raw in ArchiveSource(path, max_line, skip=skip).batches():
         obs, lines = pipeline.observe(raw)
         offset = raw.raw_offset
         yield ObservedBatch(obs, lines, offset)

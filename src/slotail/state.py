@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from slotail.errors import SlotailError
-from slotail.sources.tail import Position
+from slotail.sources.positions import Position
 from slotail.store.persist import SlotRow
 
 SCHEMA = """

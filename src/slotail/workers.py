@@ -6,7 +6,7 @@ every worker can cut its lines into exactly the batches a single process would
 read (`BATCH_LINES` lines each, numbered from the start of the file). Each
 worker maps the file, and parses and classifies its part of those batches; the
 parent joins the parts of each batch in order. What comes out is batch for batch
-what `read_batches` + `Pipeline.observe` give, so the store, the alert timeline
+what `ArchiveSource` + `Pipeline.observe` give, so the store, the alert timeline
 and the report do not depend on the number of workers.
 """
 
@@ -31,9 +31,10 @@ from slotail.classify import Observations
 from slotail.classify.series import Labels, SeriesRegistry
 from slotail.config import Config
 from slotail.errors import SourceError
-from slotail.parse.lines import LineBlock
 from slotail.pipeline import LineStats, ObservedBatch, Pipeline
-from slotail.sources.archive import BATCH_LINES, RawBatch, content_head, detect
+from slotail.sources.archive import BATCH_LINES, is_local, stored_format
+from slotail.sources.batch import RawBatch
+from slotail.sources.lines import LineBlock
 
 BLOCK_BYTES = 4 << 20
 MIN_BLOCKS = 2  # smaller files are read in-process: starting workers would cost more
@@ -183,15 +184,15 @@ class Workers:
         self._pool: ProcessPoolExecutor | None = None
 
     def suits(self, path: str, skip: int) -> bool:
-        """Whether a file is read in parallel: a plain file of several blocks, read from its start,
+        """Whether a file is read in parallel: a local plain file of several blocks, read from its start,
         without an envelope (whose pieces of one line may lie across blocks)."""
-        if self.workers < 2 or skip or self._config.envelope is not None:
+        if self.workers < 2 or skip or self._config.envelope is not None or not is_local(path):
             return False
         try:
             size = os.path.getsize(path)
         except OSError:
             return False
-        return size >= MIN_BLOCKS * self.block_bytes and detect(content_head(path, 4)) == "plain"
+        return size >= MIN_BLOCKS * self.block_bytes and stored_format(path) == "plain"
 
     def batches(self, path: str, stats: LineStats, registry: SeriesRegistry) -> Iterator[ObservedBatch]:
         """A plain file's batches, observed by the workers, in order; line counts also go to `stats`,

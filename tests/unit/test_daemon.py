@@ -175,7 +175,7 @@ def test_a_reload_drops_removed_slos_counters_and_takes_new_sources_and_alertman
     assert daemon.totals.events["latency", "good"] == 10
     other = tmp_path / "other-logs"
     other.mkdir()
-    Log(other / "api.log").write(T0_S, 3)
+    Log(other / "api.log").write(T0_S + 1, 3)  # not the old log's first bytes: not taken for its copy
     daemon.options.config_path.write_text(
         config_text(other, AVAILABILITY) + "alertmanager: {url: 'http://127.0.0.1:9'}\n"
     )

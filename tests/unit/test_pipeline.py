@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from slotail.config import load_config, load_config_text
 from slotail.outcomes import BAD
 from slotail.pipeline import Pipeline, observed_batches
-from slotail.sources.archive import RawBatch
+from slotail.sources.batch import RawBatch
 from slotail.workers import Workers
 
 CONFIG = load_config(Path(__file__).parents[2] / "config" / "slotail.yaml")

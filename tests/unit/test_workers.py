@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import pytest
+import zstandard
 from click.testing import CliRunner
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -13,9 +15,8 @@ from hypothesis import strategies as st
 import slotail.workers
 from slotail.cli import cli
 from slotail.config import load_config
-from slotail.parse.lines import LineBlock
 from slotail.pipeline import Pipeline
-from slotail.sources.lines import LineSplitter
+from slotail.sources.lines import LineBlock, LineSplitter
 from slotail.workers import Block, Workers, cut_blocks
 from tests.scenarios import CONFIG, T0, generate, lines
 
@@ -72,6 +73,21 @@ def test_parallel_backfill_json_is_identical_to_one_process(tmp_path: Path, monk
     assert two == one
     assert b'"late": 0,' not in one and b'"too_long": ' in one  # the awkward lines were there
     assert b'"__overflow__"' in one and b'"series_overflow": {' in one  # and groups beyond the cap
+
+
+@pytest.mark.parametrize("kind", ["gzip", "zstd"])
+def test_a_compressed_file_is_read_in_process_with_the_same_report(
+    tmp_path: Path, kind: str, monkeypatch
+) -> None:
+    """Workers cut plain files only: a large .gz or .zst (detected by its stored bytes, not by the
+    content it decompresses to) is read by the parent, and the report is that of its plain twin."""
+    monkeypatch.setattr(slotail.workers, "BLOCK_BYTES", 4096)
+    plain, packed = tmp_path / "api.log", tmp_path / f"api.log.{kind}"
+    plain.write_bytes(awkward_log())
+    compress = gzip.compress if kind == "gzip" else zstandard.ZstdCompressor().compress
+    packed.write_bytes(compress(plain.read_bytes()))
+    assert packed.stat().st_size >= 2 * 4096  # large enough for workers, were it plain
+    assert backfill_json(tmp_path, packed, 2) == backfill_json(tmp_path, plain, 1)
 
 
 @settings(max_examples=200, deadline=None)

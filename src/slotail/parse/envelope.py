@@ -18,7 +18,8 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from slotail.parse.lines import BAD_ENVELOPE, BOM, TOO_LONG, Int64s, LineBlock
+from slotail.parse.lines import BAD_ENVELOPE, BOM, TOO_LONG, Int64s
+from slotail.sources.lines import LineBlock
 
 Piece = tuple[bytes, bool, bytes]  # (stream, partial, content)
 SPACE, DASH, CRI_PARTIAL, CRI_FULL = ord(" "), ord("-"), ord("P"), ord("F")

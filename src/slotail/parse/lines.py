@@ -12,7 +12,6 @@ what the reference gives (tests/unit/parse/test_records.py checks it by fuzzing)
 from __future__ import annotations
 
 import json
-import mmap
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -28,6 +27,7 @@ from slotail.parse.numbers import Coercion
 from slotail.parse.record import INT_MAX, INT_MIN, MISSING, Layout, dig, layout_for
 from slotail.parse.timestamps import BAD_US, MISSING_US, TimeReader
 from slotail.paths import Path, as_path
+from slotail.sources.lines import LineBlock
 
 if TYPE_CHECKING:
     from slotail.parse.envelope import Envelope
@@ -79,7 +79,7 @@ def _scan_table() -> bytes:
 
 NUMBER_SHAPES = _scan_table()
 BIG_EXPONENT, NON_ASCII = b"e000", b"h"
-OPEN, CLOSE, CR, NEWLINE = ord("{"), ord("}"), ord("\r"), ord("\n")
+OPEN, CLOSE, CR = ord("{"), ord("}"), ord("\r")
 MAX_DEPTH = 1024  # orjson's nesting limit
 
 
@@ -179,79 +179,8 @@ def decode_line(line: bytes, invalid: Counter[str]) -> dict[str, Any] | None:
 
 Int64s = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
-Buffer = bytes | memoryview  # a block's bytes: a worker's view of the file it maps, or joined lines
 _BYTE_AT = re.compile(r"\(byte (\d+)\)$")
 _ITEM_AT = re.compile(r"at `\$\[(\d+)\]")
-
-
-class LineBlock:
-    """Lines held in one buffer, one newline apart: line i is `buf[starts[i]:ends[i]]`.
-
-    A worker maps a block of a file and parses its batches as cuts of one `LineBlock`, so no line
-    becomes a bytes object of its own unless it must be decoded on its own; the scans that tell
-    which lines msgspec may read (`plain`) run once a cut (over a whole 4 MiB block, past L2, they
-    were slower).
-    """
-
-    def __init__(self, buf: Buffer, starts: Int64s, ends: Int64s, plain: Bools | None = None) -> None:
-        self.buf, self.starts, self.ends = buf, starts, ends
-        self._plain = plain
-
-    @staticmethod
-    def join(lines: list[bytes]) -> LineBlock:
-        """The block of a list of lines."""
-        lengths = np.fromiter(map(len, lines), np.int64, len(lines))
-        ends = np.cumsum(lengths + 1) - 1
-        return LineBlock(b"\n".join(lines), ends - lengths, ends)
-
-    @staticmethod
-    def split(data: Buffer, last: bool, max_line: int) -> tuple[LineBlock, int]:
-        """The lines of `data` as `data.split(b"\\n")` gives them, but for the piece after the last
-        newline (kept only when `last` and not empty) and lines over `max_line` bytes (dropped, and
-        counted: the second value)."""
-        newlines = np.flatnonzero(np.frombuffer(data, np.uint8) == NEWLINE)
-        tail = last and bool(data) and (not len(newlines) or newlines[-1] != len(data) - 1)
-        ends = np.append(newlines, len(data)) if tail else newlines
-        starts = np.zeros(len(ends), np.int64)
-        starts[1:] = ends[:-1] + 1
-        long = ends - starts > max_line
-        if not long.any():
-            return LineBlock(data, starts, ends), 0
-        kept = [bytes(data[a:b]) for a, b in zip(starts[~long].tolist(), ends[~long].tolist(), strict=True)]
-        return LineBlock.join(kept), int(np.count_nonzero(long))
-
-    @staticmethod
-    def count(data: bytes | mmap.mmap, last: bool, max_line: int, start: int = 0, end: int = -1) -> int:
-        """How many lines `split` keeps of `data[start:end]` (end -1: to the end), counted without
-        finding them where none can be too long."""
-        end = len(data) if end < 0 else end
-        step = max(max_line // 2, 1)  # then every stretch of `step` bytes holds a newline
-        if not all(data.find(b"\n", i, i + step) >= 0 for i in range(start, end - step + 1, step)):
-            return len(LineBlock.split(memoryview(data)[start:end], last, max_line)[0])
-        tail = last and end > start and data[end - 1 : end] != b"\n"
-        view = np.frombuffer(data, np.uint8, count=end - start, offset=start)
-        return int(np.count_nonzero(view == NEWLINE)) + tail
-
-    def __len__(self) -> int:
-        return len(self.starts)
-
-    def line(self, i: int) -> bytes:
-        return bytes(self.buf[self.starts[i] : self.ends[i]])
-
-    def lines(self) -> list[bytes]:
-        return [bytes(self.buf[a:b]) for a, b in zip(self.starts.tolist(), self.ends.tolist(), strict=True)]
-
-    def cut(self, first: int, end: int) -> LineBlock:
-        """Lines first..end - 1, in the same buffer."""
-        plain = None if self._plain is None else self._plain[first:end]
-        return LineBlock(self.buf, self.starts[first:end], self.ends[first:end], plain)
-
-    @property
-    def plain(self) -> Bools:
-        """Lines msgspec reads as orjson does (worked out once, for these lines)."""
-        if self._plain is None:
-            self._plain = _plain(self)
-        return self._plain
 
 
 def _plain(block: LineBlock) -> Bools:
@@ -408,7 +337,7 @@ class Parser:
 
         todo: list[tuple[int, int]] = []  # (first, end) of a run of lines, or (line, -1); in order
         start = 0
-        for i in np.flatnonzero(~block.plain).tolist():
+        for i in np.flatnonzero(~_plain(block)).tolist():
             todo += [(start, i), (i, -1)]
             start = i + 1
         todo.append((start, len(block)))

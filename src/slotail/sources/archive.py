@@ -1,166 +1,186 @@
-"""Archive sources: plain, gzip or zstd files (by magic bytes), read as streams in chunks."""
+"""Archives: a local file, standard input (`-`) or an object-store URL, read once as a stream of batches.
+
+Plain, gzip or zstd by magic bytes, decompressed as a stream (sources/codecs.py): memory holds a
+chunk and a batch of lines, whatever the size of the archive.
+"""
 
 from __future__ import annotations
 
-import gzip
-import io
+import glob
 import os
+import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
-import msgspec
 import zstandard
 
 from slotail.errors import SourceError
-from slotail.parse.lines import LineBlock
+from slotail.sources.batch import RawBatch
+from slotail.sources.codecs import MAGIC_BYTES, Content, Readable, detect, read_up_to
 from slotail.sources.lines import LineSplitter
+from slotail.sources.remote import glob_url, is_url, open_url, url_size
 
 CHUNK = 1 << 20
 BATCH_LINES = 8192  # lines per batch (numpy costs per batch; larger spill L2); workers cut at the same lines
-GZIP_MAGIC = b"\x1f\x8b"
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+STDIN = "-"
+READ_AHEAD = 2  # an object is fetched this many chunks a request (2 MiB; a peek's 128 KiB)
+WILDCARDS = "*?["
+DAMAGE = (OSError, EOFError, zlib.error, zstandard.ZstdError)  # what reading a damaged archive raises
 
 
-class RawBatch(msgspec.Struct, frozen=True):
-    """Lines read from one source, with how far into the (compressed) file reading has got."""
-
-    source: str
-    lines: list[bytes] | LineBlock  # a worker's batches are slices of the block it read
-    too_long: int
-    raw_offset: int
-    file: str = ""  # the file, when `source` names several (a live source): an envelope's pieces stay in it
+def is_local(location: str) -> bool:
+    """Whether `location` names a local file (not standard input, not a URL)."""
+    return location != STDIN and not is_url(location)
 
 
-def detect(head: bytes) -> str:
-    """`gzip`, `zstd` or `plain`, from a file's first bytes."""
-    if head.startswith(GZIP_MAGIC):
-        return "gzip"
-    if head.startswith(ZSTD_MAGIC):
-        return "zstd"
-    return "plain"
+def describe(location: str) -> str:
+    """How messages name an archive."""
+    return "standard input" if location == STDIN else location
 
 
-def _open(raw: io.BufferedReader) -> io.BufferedIOBase | zstandard.ZstdDecompressionReader:
-    kind = detect(raw.read(4))
-    raw.seek(0)
-    if kind == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
-    if kind == "zstd":
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-    return raw
-
-
-def read_batches(
-    path: str, max_line: int, batch_lines: int = BATCH_LINES, chunk: int = CHUNK, skip: int = 0
-) -> Iterator[RawBatch]:
-    """Stream an archive's lines in batches, after `skip` content bytes; a last line may lack its newline."""
+def _open_stored(location: str, chunk: int) -> Readable:
+    """The stored bytes of an archive, from their first."""
+    if location == STDIN:
+        return sys.stdin.buffer
+    if is_url(location):
+        return open_url(location, READ_AHEAD * chunk)
     try:
-        raw = open(path, "rb")  # noqa: SIM115 - closed in finally, across yields
+        return open(location, "rb")
     except OSError as exc:
-        raise SourceError(f"cannot open {path}: {exc.strerror or exc}") from None
+        raise SourceError(f"cannot open {location}: {exc.strerror or exc}") from None
+
+
+def _close(location: str, raw: Readable) -> None:
+    if location != STDIN:  # standard input is the process's, not the archive's
+        raw.close()  # type: ignore[attr-defined]
+
+
+class ArchiveSource:
+    """One archive, read once: `poll()` gives its next batch of lines, and `done` follows the last."""
+
+    def __init__(
+        self,
+        location: str,
+        max_line: int,
+        *,
+        skip: int = 0,
+        batch_lines: int = BATCH_LINES,
+        chunk: int = CHUNK,
+    ) -> None:
+        """Lines come after `skip` content bytes; a last line may lack its newline."""
+        self.location = location
+        self._batches = _read(location, max_line, batch_lines, chunk, skip)
+        self._done = False
+
+    def batches(self) -> Iterator[RawBatch]:
+        """Every batch left, in order (SourceError on damage, after the lines before it)."""
+        yield from self._batches
+        self._done = True
+
+    def poll(self) -> list[RawBatch]:
+        batch = next(self._batches, None)
+        self._done = batch is None
+        return [] if batch is None else [batch]
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def close(self) -> None:
+        self._batches.close()
+
+
+def _read(
+    location: str, max_line: int, batch_lines: int, chunk: int, skip: int
+) -> Generator[RawBatch, None, None]:
+    """An archive's batches of lines, after `skip` content bytes."""
+    raw = _open_stored(location, chunk)
     try:
-        stream = _open(raw)
-        splitter = LineSplitter(max_line)
-        pending: list[bytes] = []
-        reported = 0
-
-        def batch(lines: list[bytes]) -> RawBatch:
-            nonlocal reported
-            too_long, reported = splitter.too_long - reported, splitter.too_long
-            return RawBatch(path, lines, too_long, raw.tell())
-
-        while True:
-            try:
-                # read1: a failing read must not discard what it decompressed before the damage.
-                data = stream.read1(min(chunk, skip) if skip else chunk)
-                if skip and data:
-                    skip -= len(data)
-                    continue
-            except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
-                if pending:
-                    yield batch(pending)
-                raise SourceError(f"cannot read {path} past byte {raw.tell()}: {exc}") from None
-            if not data and isinstance(stream, zstandard.ZstdDecompressionReader) and not zstd_complete(raw):
-                if pending:
-                    yield batch(pending)  # complete lines only: the cut-off last line is dropped
-                raise SourceError(f"{path} is truncated: its last zstd frame is incomplete")
-            pending.extend(splitter.feed(data) if data else splitter.finish())
-            start = 0
-            while len(pending) - start >= batch_lines:
-                yield batch(pending[start : start + batch_lines])
-                start += batch_lines
-            del pending[:start]
-            if not data:
-                if pending or splitter.too_long > reported:
-                    yield batch(pending)
-                return
+        try:
+            content = Content(raw)
+        except DAMAGE as exc:  # in the first bytes, read to detect the format
+            raise SourceError(f"cannot read {describe(location)}: {exc}") from None
+        yield from _batches(location, content, LineSplitter(max_line), batch_lines, chunk, skip)
     finally:
-        raw.close()
+        _close(location, raw)
 
 
-def _frame_header_size(descriptor: int) -> int:
-    """Bytes of a zstd frame header after the magic number, from its descriptor byte."""
-    fcs_flag, single_segment, dict_flag = descriptor >> 6, (descriptor >> 5) & 1, descriptor & 3
-    fcs_size = (1 if single_segment else 0, 2, 4, 8)[fcs_flag]
-    return 1 + (0 if single_segment else 1) + (0, 1, 2, 4)[dict_flag] + fcs_size
+def _batches(
+    location: str, content: Content, splitter: LineSplitter, batch_lines: int, chunk: int, skip: int
+) -> Iterator[RawBatch]:
+    pending: list[bytes] = []
+    reported = 0
 
+    def batch(lines: list[bytes]) -> RawBatch:
+        nonlocal reported
+        too_long, reported = splitter.too_long - reported, splitter.too_long
+        return RawBatch(location, lines, too_long, content.offset)
 
-def zstd_complete(raw: io.BufferedReader) -> bool:
-    """Whether a zstd file ends exactly at the end of a frame (walks frame and block headers only)."""
-    fd, size, pos = raw.fileno(), os.fstat(raw.fileno()).st_size, 0
-    while pos < size:
-        magic = os.pread(fd, 4, pos)
-        if len(magic) < 4:
-            return False
-        number = int.from_bytes(magic, "little")
-        if 0x184D2A50 <= number <= 0x184D2A5F:  # a skippable frame
-            length = os.pread(fd, 4, pos + 4)
-            pos += 8 + int.from_bytes(length, "little") if len(length) == 4 else size + 1
-            continue
-        if magic != ZSTD_MAGIC or pos + 5 > size:
-            return False
-        descriptor = os.pread(fd, 1, pos + 4)[0]
-        pos = _blocks_end(fd, pos + 4 + _frame_header_size(descriptor), size)
-        if pos < 0:
-            return False
-        pos += 4 if descriptor & 0x04 else 0  # content checksum
-    return pos == size
-
-
-def _blocks_end(fd: int, pos: int, size: int) -> int:
-    """The offset after a frame's last block, or -1 if the file ends inside it."""
     while True:
-        header = os.pread(fd, 3, pos)
-        if len(header) < 3:
-            return -1
-        value = int.from_bytes(header, "little")
-        block_type, block_size = (value >> 1) & 3, value >> 3
-        pos += 3 + (1 if block_type == 1 else block_size)  # an RLE block stores one byte
-        if pos > size:
-            return -1
-        if value & 1:
-            return pos
+        try:
+            # read1: a failing read must not discard what it decompressed before the damage.
+            data = content.read1(min(chunk, skip) if skip else chunk)
+            if skip and data:
+                skip -= len(data)
+                continue
+        except DAMAGE as exc:
+            if pending:
+                yield batch(pending)  # complete lines only: a cut-off last line is dropped
+            raise SourceError(f"cannot read {describe(location)} past byte {content.offset}: {exc}") from None
+        pending.extend(splitter.feed(data) if data else splitter.finish())
+        start = 0
+        while len(pending) - start >= batch_lines:
+            yield batch(pending[start : start + batch_lines])
+            start += batch_lines
+        del pending[:start]
+        if not data:
+            if pending or splitter.too_long > reported:
+                yield batch(pending)
+            return
 
 
-def content_head(path: str, size: int) -> bytes:
+def expand(pattern: str) -> list[str]:
+    """The archives a glob names: local files, or objects under a URL (through its file system)."""
+    if is_url(pattern):
+        return glob_url(pattern) if any(c in pattern for c in WILDCARDS) else [pattern]
+    return sorted(glob.glob(pattern))
+
+
+def stored_format(location: str) -> str:
+    """`gzip`, `zstd` or `plain`, from the stored bytes of a local file or URL (`plain` if unreadable)."""
+    try:
+        raw = _open_stored(location, MAGIC_BYTES)
+    except SourceError:
+        return "plain"
+    try:
+        return detect(read_up_to(raw.read, MAGIC_BYTES))
+    except OSError:
+        return "plain"
+    finally:
+        _close(location, raw)
+
+
+def content_head(location: str, size: int) -> bytes:
     """The first `size` bytes of an archive's content (decompressed); empty if unreadable."""
     try:
-        with open(path, "rb") as raw:
-            stream = _open(raw)
-            head = b""
-            while len(head) < size:
-                data = stream.read1(size - len(head))
-                if not data:
-                    break
-                head += data
-            return head
-    except (OSError, EOFError, zlib.error, zstandard.ZstdError):
+        raw = _open_stored(location, size)
+    except SourceError:
         return b""
-
-
-def file_size(path: str) -> int:
-    """Size on disk, for progress reporting (0 when unknown)."""
     try:
-        return os.path.getsize(path)
+        return read_up_to(Content(raw).read1, size)
+    except DAMAGE:
+        return b""
+    finally:
+        _close(location, raw)
+
+
+def stored_size(location: str) -> int | None:
+    """Bytes stored (compressed or not), for progress reporting; None when unknown (standard input)."""
+    if location == STDIN:
+        return None
+    if is_url(location):
+        return url_size(location)
+    try:
+        return os.path.getsize(location)
     except OSError:
-        return 0
+        return None

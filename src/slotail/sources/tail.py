@@ -1,50 +1,38 @@
-"""Tail live log files by polling, through rename, copytruncate and delete, losing and repeating no line."""
+"""The live source: tail log files through rename, copytruncate and delete, losing and repeating no line.
+
+Which files (discovery: globs, and inotify where the kernel has it), which file is which (identity:
+device, inode and fingerprints) and where each has been read to (positions) are modules of their
+own; this one reads the files and follows them.
+"""
 
 from __future__ import annotations
 
 import errno
-import glob
-import hashlib
 import os
-import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from slotail.config.model import SourceSpec
-from slotail.sources.archive import RawBatch
+from slotail.sources.batch import RawBatch
+from slotail.sources.discovery import Globs, Pattern, discovery_for
+from slotail.sources.identity import COPY_MIN_HEAD, HEAD_BYTES, Key, digest, identify, last_bytes, matches
 from slotail.sources.lines import LineSplitter
-
-HEAD_BYTES = 1024  # fingerprint size at both ends of what has been read
-COPY_MIN_HEAD = 64  # a file is taken for another's copy only on at least this much shared head
-SCAN_BACK = 1 << 16  # block size when looking backwards for the last newline
-Key = tuple[int, int]  # (st_dev, st_ino)
+from slotail.sources.positions import Position, after_last_newline
 
 
-def digest(data: bytes) -> str:
-    """Hex blake2b-128 of `data`."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+class Spec(Protocol):
+    """What the tailer reads of a config source (config.model.SourceSpec), without importing config/,
+    whose models reach every later stage."""
 
+    @property
+    def name(self) -> str: ...
 
-def _last(prev: bytes, data: bytes, end: int) -> bytes:
-    """The last HEAD_BYTES bytes of `prev + data[:end]`, without copying all of `data`."""
-    if end >= HEAD_BYTES:
-        return data[end - HEAD_BYTES : end]
-    return (prev + data[:end])[-HEAD_BYTES:]
+    @property
+    def paths(self) -> list[str]: ...
 
-
-@dataclass(frozen=True)
-class Position:
-    """What a checkpoint stores for one file; enough to resume it exactly."""
-
-    source: str
-    path: str
-    dev: int
-    ino: int
-    offset: int  # bytes consumed: just after the last newline whose line was returned
-    head_len: int  # leading bytes head_hash covers (what has been read, up to HEAD_BYTES)
-    head_hash: str
-    tail_hash: str  # of the bytes [max(0, offset - HEAD_BYTES), offset)
+    @property
+    def start_at(self) -> str: ...
 
 
 @dataclass
@@ -78,38 +66,6 @@ def _reason(exc: OSError) -> str:
     return errno.errorcode.get(exc.errno or 0, "oserror").lower()
 
 
-def _after_last_newline(fd: int, size: int) -> int:
-    """Offset just after the last newline in the first `size` bytes (0 when there is none)."""
-    end = size
-    while end > 0:
-        start = max(0, end - SCAN_BACK)
-        i = os.pread(fd, end - start, start).rfind(b"\n")
-        if i >= 0:
-            return start + i + 1
-        end = start
-    return 0
-
-
-def _matches(fd: int, pos: Position) -> bytes | None:
-    """The bytes before `pos.offset` if the open file hashes as `pos` says, else None."""
-    head = os.pread(fd, pos.head_len, 0)
-    if len(head) != pos.head_len or digest(head) != pos.head_hash:
-        return None
-    start = max(0, pos.offset - HEAD_BYTES)
-    tail = os.pread(fd, pos.offset - start, start)
-    if len(tail) != pos.offset - start or digest(tail) != pos.tail_hash:
-        return None
-    return tail
-
-
-def base_dir(pattern: str) -> str:
-    """The directory a glob's files appear in, before any wildcard: `/var/log/api` for `/var/log/api/*.log`"""
-    head = os.path.dirname(pattern)
-    while any(c in head for c in "*?["):
-        head = os.path.dirname(head)
-    return head or "."
-
-
 def _describe(entry: os.DirEntry[str]) -> tuple[str, int, int] | None:
     """(path, inode, size) of a regular file; None for anything else, or one that just vanished."""
     try:
@@ -128,6 +84,8 @@ class _File:
         self.source, self.path, self.fd, self.key = source, path, fd, key
         self.max_line = max_line
         self.watched = True  # at a path the globs match
+        self.undecided = False  # new, and perhaps an open file's copy still being written: not read yet
+        self.seen_size = 0  # its size when last looked at, while undecided
         self.active_at = now  # last growth, or when it left the watched paths
         self.at_eof = False
         self.restart(0, b"", b"")
@@ -146,6 +104,10 @@ class _File:
         self.tail = tail  # the last HEAD_BYTES bytes before offset
         self.recent = tail  # the last HEAD_BYTES bytes before read_pos
 
+    def resume_at(self, pos: Position, tail: bytes) -> None:
+        """Read on from `pos.offset` of a file found to be `pos`'s (`tail`: the bytes before it)."""
+        self.restart(pos.offset, os.pread(self.fd, max(pos.head_len, min(pos.offset, HEAD_BYTES)), 0), tail)
+
     @property
     def offset(self) -> int:
         return self.base + self.splitter.consumed
@@ -161,8 +123,8 @@ class _File:
             self.head += data[len(self.head) - pos : HEAD_BYTES - pos]
         lines = self.splitter.feed(data)
         if self.offset > before:
-            self.tail = _last(self.recent, data, self.offset - pos)
-        self.recent = _last(self.recent, data, len(data))
+            self.tail = last_bytes(self.recent, data, self.offset - pos)
+        self.recent = last_bytes(self.recent, data, len(data))
         return lines
 
     def too_long(self) -> int:
@@ -177,12 +139,12 @@ class _File:
         return Position(self.source, self.path, dev, ino, self.offset, len(self.head), head, tail)
 
 
-class Tailer:
-    """Polls the files a config's sources name; each `poll()` returns the complete lines that arrived."""
+class TailSource:
+    """The live files a config's sources name; each `poll()` returns the complete lines that arrived."""
 
     def __init__(
         self,
-        sources: list[SourceSpec],
+        sources: Sequence[Spec],
         max_line: int,
         *,
         resume: list[Position] | None = None,
@@ -190,14 +152,17 @@ class Tailer:
         rescan_s: float = 1.0,
         grace_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        discovery: str = "poll",
     ) -> None:
-        self._patterns = [(spec.name, pattern) for spec in sources for pattern in spec.paths]
+        """`discovery`: `poll` (glob every `rescan_s`), `inotify` (and glob when a directory changes,
+        and every `rescan_s` still), or `auto` (inotify where the kernel has it)."""
+        patterns = [(spec.name, pattern) for spec in sources for pattern in spec.paths]
+        self._discovery = discovery_for(Globs(patterns), discovery)
         self._max_line, self._chunk = max_line, read_chunk
         self._rescan_s, self._grace_s, self._clock = rescan_s, grace_s, clock
         self._files: dict[Key, _File] = {}
         self.stats = TailStats()
         self.finished: list[Position] = []  # files read to their end and closed, until taken
-        self.missing: list[str] = []  # directories of the globs that do not exist (yet), as of the last scan
         self._scanned_at = now = clock()
         found = self._glob()
         # Content-verified claims first, so an empty checkpoint cannot take a file by a reused inode.
@@ -206,12 +171,34 @@ class Tailer:
         # start_at applies only on the very first start; with a checkpoint every other file is new.
         at_end = {s.name for s in sources if s.start_at == "end"} if resume is None else set()
         self._admit(found, now, at_end)
+        self._follow(self._discovery.changes().escaped, now, at_end)
+
+    @property
+    def discovery(self) -> str:
+        """How files are found: `inotify` or `poll`."""
+        return self._discovery.mode
+
+    @property
+    def missing(self) -> list[str]:
+        """Directories of the globs that do not exist (yet), as of the last scan."""
+        return self._discovery.missing
+
+    @property
+    def done(self) -> bool:
+        """Never: live files may always grow, and new ones appear."""
+        return False
+
+    def fileno(self) -> int | None:
+        """A descriptor that turns readable when a file appears or moves (None when polling only)."""
+        return self._discovery.fileno()
 
     def poll(self) -> list[RawBatch]:
-        """One round: rescan the globs when due, read each open file once, close finished ones."""
+        """One round: rescan the globs when due (or told to), read each open file once, close idle ones."""
         now = self._clock()
-        if now - self._scanned_at >= self._rescan_s:
+        changes = self._discovery.changes()
+        if changes.rescan or now - self._scanned_at >= self._rescan_s:
             self._rescan(now)
+        self._follow(changes.escaped, now, set())
         batches = [self._read(f, now) for f in list(self._files.values())]
         batches += self._reap(now)
         return [batch for batch in batches if batch is not None]
@@ -226,31 +213,42 @@ class Tailer:
         return set(self._files)
 
     def close(self) -> None:
-        """Close every descriptor."""
+        """Close every descriptor, and the watches."""
         for key in list(self._files):
             self._close(key)
+        self._discovery.close()
 
     # -- finding files
 
-    def _glob(self) -> dict[Key, tuple[str, str]]:
+    def _glob(self) -> dict[Key, Pattern]:
         """The regular files the globs match now: identity -> (source, path)."""
-        found: dict[Key, tuple[str, str]] = {}
-        dirs = dict.fromkeys(base_dir(pattern) for _, pattern in self._patterns)
-        self.missing = [d for d in dirs if not os.path.isdir(d)]
-        for source, pattern in self._patterns:
-            for path in sorted(glob.glob(pattern)):
-                key = self._identify(path)
-                if key is not None:
-                    found.setdefault(key, (source, path))
+        found: dict[Key, Pattern] = {}
+        for source, path in self._discovery.scan():
+            key = self._identify(path)
+            if key is not None:
+                found.setdefault(key, (source, path))
         return found
 
     def _identify(self, path: str) -> Key | None:
         try:
-            st = os.stat(path)
+            return identify(path)
         except OSError as exc:
             self._error(exc)
             return None
-        return (st.st_dev, st.st_ino) if stat.S_ISREG(st.st_mode) else None
+
+    def _follow(self, escaped: list[Pattern], now: float, at_end: set[str]) -> None:
+        """Open the files renamed out of the globs before a rescan saw them, to read them to their end."""
+        for source, path in escaped:
+            try:
+                key = identify(path)
+            except OSError:
+                continue  # renamed again or deleted since: its lines went with it
+            if key is None or key in self._files:
+                continue
+            f = self._open(source, path, now, source in at_end)
+            if f is not None:
+                f.watched = False
+                self.stats.rotations += 1
 
     def _rescan(self, now: float) -> None:
         self._scanned_at = now
@@ -260,7 +258,7 @@ class Tailer:
             self._relocate(f, found.get(key), owners, now)
         self._admit(found, now, set())
 
-    def _relocate(self, f: _File, where: tuple[str, str] | None, owners: dict[str, Key], now: float) -> None:
+    def _relocate(self, f: _File, where: Pattern | None, owners: dict[str, Key], now: float) -> None:
         """Follow a file to its watched path, or note that it left them (renamed or deleted)."""
         if where is not None:
             if f.watched and where[1] != f.path:
@@ -280,30 +278,63 @@ class Tailer:
             self._error(exc)
             return 0
 
-    def _admit(self, found: dict[Key, tuple[str, str]], now: float, at_end: set[str]) -> None:
+    def _admit(self, found: dict[Key, Pattern], now: float, at_end: set[str]) -> None:
         """Open the watched files not yet open."""
         for key, (source, path) in found.items():
             if key not in self._files:
                 self._open(source, path, now, source in at_end)
 
-    def _open(self, source: str, path: str, now: float, at_end: bool) -> None:
+    def _open(self, source: str, path: str, now: float, at_end: bool) -> _File | None:
+        """Open and track a file; None when it cannot be opened or is open already."""
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as exc:
             self._error(exc)
-            return
+            return None
         try:
             st = os.fstat(fd)
             f = _File(source, path, fd, (st.st_dev, st.st_ino), self._max_line, now)
             if at_end:
                 self._skip_to_end(f, st.st_size)
             else:
-                self._start_copy(f, st.st_size)
+                f.undecided = True  # where to start is decided when its first bytes tell
         except OSError as exc:
             self._error(exc)
             os.close(fd)
-            return
-        self._track(f)
+            return None
+        return f if self._track(f) else None
+
+    def _decide(self, f: _File, now: float) -> bool:
+        """Whether a new file can be read yet, and from where.
+
+        While its bytes so far are the start of an open file that has been read further, it may be
+        that file's copy (copytruncate's) being written: it waits until it holds what was read (then
+        `_start_copy` starts it there), its bytes part ways (a new file: from 0), or it stops growing
+        for the grace period (an older copy, all counted: from its end)."""
+        size = os.fstat(f.fd).st_size
+        if size != f.seen_size:
+            f.seen_size, f.active_at = size, now
+        copying = [g for g in self._files.values() if g is not f and self._copying(f, g, size)]
+        if copying and now - f.active_at < self._grace_s:
+            return False
+        f.undecided = False
+        if copying:
+            self._skip_to_end(f, size)
+            self.stats.copies += 1
+        else:
+            self._start_copy(f, size)
+        return True
+
+    def _copying(self, f: _File, g: _File, size: int) -> bool:
+        """Whether `f`'s `size` bytes are the start of `g`, which has been read further."""
+        if len(g.head) < COPY_MIN_HEAD or size >= g.offset:
+            return False
+        if os.pread(f.fd, min(size, HEAD_BYTES), 0) != g.head[:size]:
+            return False
+        start = max(0, size - HEAD_BYTES)
+        return size <= HEAD_BYTES or os.pread(f.fd, size - start, start) == os.pread(
+            g.fd, size - start, start
+        )
 
     def _start_copy(self, f: _File, size: int) -> None:
         """A new file holding an open file's content (copytruncate's copy under the glob) starts where
@@ -312,9 +343,9 @@ class Tailer:
             if len(g.head) < COPY_MIN_HEAD or g.key == f.key:
                 continue
             pos = g.position()
-            tail = _matches(f.fd, pos)
+            tail = matches(f.fd, pos)
             if tail is not None:
-                f.restart(pos.offset, os.pread(f.fd, len(g.head), 0), tail)
+                f.resume_at(pos, tail)
             elif size < pos.offset and os.pread(f.fd, len(g.head), 0) == g.head:
                 self._skip_to_end(f, size)
             else:
@@ -324,20 +355,21 @@ class Tailer:
 
     def _skip_to_end(self, f: _File, size: int) -> None:
         """Start just after the last newline, so a partial last line is still read once completed."""
-        base = _after_last_newline(f.fd, size)
+        base = after_last_newline(f.fd, size)
         start = max(0, base - HEAD_BYTES)
         f.restart(base, os.pread(f.fd, HEAD_BYTES, 0), os.pread(f.fd, base - start, start))
 
-    def _track(self, f: _File) -> None:
+    def _track(self, f: _File) -> bool:
         if f.key in self._files:  # the path was replaced by a file already open
             os.close(f.fd)
-            return
+            return False
         self._files[f.key] = f
         self.stats.files_opened += 1
+        return True
 
     # -- resuming from a checkpoint, and finding copytruncate's copy
 
-    def _resume(self, pos: Position, found: dict[Key, tuple[str, str]], now: float) -> None:
+    def _resume(self, pos: Position, found: dict[Key, Pattern], now: float) -> None:
         f = self._locate(pos, self._candidates(pos, found), now)
         if f is None:
             self.stats.resume_mismatches += 1
@@ -349,7 +381,7 @@ class Tailer:
         self._track(f)
         self.stats.resumed += 1
 
-    def _candidates(self, pos: Position, found: dict[Key, tuple[str, str]]) -> list[str]:
+    def _candidates(self, pos: Position, found: dict[Key, Pattern]) -> list[str]:
         """Paths that may hold `pos`'s file: its inode first, then (by content) its directory."""
         same = [path for key, (_, path) in found.items() if key == (pos.dev, pos.ino)]
         entries = self._entries(os.path.dirname(pos.path) or ".")
@@ -394,19 +426,19 @@ class Tailer:
     def _verified(self, fd: int, path: str, pos: Position, now: float) -> _File | None:
         st = os.fstat(fd)
         key = (st.st_dev, st.st_ino)
-        tail = None if key in self._files else _matches(fd, pos)
+        tail = None if key in self._files else matches(fd, pos)
         if tail is None:
             return None
         f = _File(pos.source, path, fd, key, self._max_line, now)
-        head = os.pread(fd, max(pos.head_len, min(pos.offset, HEAD_BYTES)), 0)
-        f.restart(pos.offset, head, tail)
+        f.resume_at(pos, tail)
+        f.undecided = not pos.offset  # nothing of it was read: still new
         return f
 
     def _truncated(self, f: _File, now: float) -> None:
         """Restart a truncated file from 0, first adopting its copy (copytruncate) to finish the old lines."""
         self.stats.truncations += 1
         pos = f.position()
-        if pos.head_len:
+        if pos.head_len and not self._adopt_undecided(pos):
             copy = self._locate(pos, self._candidates(pos, {}), now)
             if copy is not None:
                 copy.watched = False
@@ -414,11 +446,26 @@ class Tailer:
                 self._scanned_at = -float("inf")  # learn at once whether the copy is watched
         f.restart(0, b"", b"")
 
+    def _adopt_undecided(self, pos: Position) -> bool:
+        """Whether a new file not read yet is the copy of the file `pos` describes (found while it was
+        being written), now started where that file had been read to."""
+        for g in self._files.values():
+            tail = matches(g.fd, pos) if g.undecided else None
+            if tail is not None:
+                g.resume_at(pos, tail)
+                g.undecided = False
+                self.stats.copies += 1
+                return True
+        return False
+
     # -- reading
 
     def _read(self, f: _File, now: float) -> RawBatch | None:
         """At most one chunk from `f`, as a batch when it completes a line."""
         try:
+            if f.undecided and not self._decide(f, now):
+                f.at_eof = True
+                return None
             data = self._fetch(f, now)
         except OSError as exc:
             self._error(exc)

@@ -11,7 +11,7 @@ import numpy as np
 from slotail.config.load import load_config_text
 from slotail.outcomes import BAD, EXCLUDED, GOOD
 from slotail.pipeline import Pipeline
-from slotail.sources.archive import RawBatch
+from slotail.sources.batch import RawBatch
 
 T0 = "2026-02-19T09:00:00.412Z"
 

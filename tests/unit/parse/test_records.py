@@ -15,8 +15,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from slotail.parse import ParsedBatch, Parser
-from slotail.parse.lines import LineBlock
 from slotail.parse.record import MISSING, as_number
+from slotail.sources.lines import LineBlock
 from tests.unit.parse.test_parser import BOM, any_line, json_values
 
 FIELDS = ["event", "status", "sli.code", "latency"]

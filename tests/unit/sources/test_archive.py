@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slotail.errors import SourceError
-from slotail.sources.archive import RawBatch, read_batches
+from slotail.sources.archive import ArchiveSource
+from slotail.sources.batch import RawBatch
 
 MAX_LINE = 1 << 20
 
@@ -47,7 +48,7 @@ ENCODERS = {"plain": lambda b: b, "gzip": gzip_bytes, "zstd": zstd_bytes}
 
 
 def read_all(path: Path, **kwargs: int) -> tuple[list[bytes], list[RawBatch]]:
-    batches = list(read_batches(str(path), kwargs.pop("max_line", MAX_LINE), **kwargs))
+    batches = list(ArchiveSource(str(path), kwargs.pop("max_line", MAX_LINE), **kwargs).batches())
     return [line for batch in batches for line in batch.lines], batches
 
 
@@ -154,7 +155,7 @@ def test_a_truncated_gzip_yields_every_line_before_the_damage_then_raises(tmp_pa
     path.write_bytes(truncated)
     got: list[bytes] = []
     with pytest.raises(SourceError, match=re.escape(str(path))):
-        for batch in read_batches(str(path), MAX_LINE, batch_lines=64):
+        for batch in ArchiveSource(str(path), MAX_LINE, batch_lines=64).batches():
             got.extend(batch.lines)
     assert got == expected
 
@@ -230,6 +231,6 @@ def test_a_zstd_file_cut_anywhere_yields_a_prefix_of_its_lines_then_raises(tmp_p
     path.write_bytes(whole[:cut])
     got: list[bytes] = []
     with pytest.raises(SourceError):
-        for batch in read_batches(str(path), max_line=1 << 20):
+        for batch in ArchiveSource(str(path), max_line=1 << 20).batches():
             got.extend(batch.lines)
     assert got == reference_lines(content)[: len(got)]

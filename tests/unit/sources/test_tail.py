@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slotail.config.model import SourceSpec
-from slotail.sources import tail
-from slotail.sources.archive import RawBatch
-from slotail.sources.tail import Position, Tailer
+from slotail.sources import identity, positions
+from slotail.sources.batch import RawBatch
+from slotail.sources.positions import Position
+from slotail.sources.tail import TailSource
 
 MAX_LINE = 4096
 
@@ -57,23 +58,23 @@ def source(root: Path, pattern: str = "*.log", start_at: str = "beginning", name
     return SourceSpec(name=name, paths=[str(root / pattern)], start_at=start_at)  # type: ignore[arg-type]
 
 
-def tailer_for(root: Path, clock: FakeClock, **kwargs: object) -> Tailer:
+def tailer_for(root: Path, clock: FakeClock, **kwargs: object) -> TailSource:
     start_at = str(kwargs.pop("start_at", "beginning"))
     kwargs.setdefault("resume", [])
-    return Tailer([source(root, start_at=start_at)], MAX_LINE, clock=clock, **kwargs)  # type: ignore[arg-type]
+    return TailSource([source(root, start_at=start_at)], MAX_LINE, clock=clock, **kwargs)  # type: ignore[arg-type]
 
 
 def lines_of(batches: list[RawBatch]) -> list[bytes]:
     return [line for batch in batches for line in batch.lines]
 
 
-def tick(tailer: Tailer, clock: FakeClock, step: float = 1.0) -> list[bytes]:
+def tick(tailer: TailSource, clock: FakeClock, step: float = 1.0) -> list[bytes]:
     """Advance the clock by `step`, then poll once."""
     clock.now += step
     return lines_of(tailer.poll())
 
 
-def drain(tailer: Tailer, clock: FakeClock, step: float = 1.0, quiet: int = 3) -> list[bytes]:
+def drain(tailer: TailSource, clock: FakeClock, step: float = 1.0, quiet: int = 3) -> list[bytes]:
     """Poll until `quiet` polls in a row return nothing."""
     got: list[bytes] = []
     idle = 0
@@ -105,7 +106,7 @@ def test_batches_carry_source_name_file_and_offset(tmp_path: Path) -> None:
     """Each batch names its config source, its file (device:inode) and the byte offset after its last line."""
     (tmp_path / "api.log").write_bytes(b"a\nbb\nccc")
     clock = FakeClock()
-    tailer = Tailer([source(tmp_path, name="web")], MAX_LINE, resume=[], clock=clock)
+    tailer = TailSource([source(tmp_path, name="web")], MAX_LINE, resume=[], clock=clock)
     [batch] = tailer.poll()
     st = os.stat(tmp_path / "api.log")
     assert batch == RawBatch("web", [b"a", b"bb"], 0, 5, f"{st.st_dev}:{st.st_ino}")
@@ -123,7 +124,7 @@ def test_new_files_wait_for_the_rescan_interval(tmp_path: Path) -> None:
 def test_missing_directory_matches_nothing_until_it_appears(tmp_path: Path) -> None:
     """A glob under a directory that does not exist yet is no error, and is retried at each rescan."""
     clock = FakeClock()
-    tailer = Tailer([source(tmp_path / "later")], MAX_LINE, resume=[], clock=clock)
+    tailer = TailSource([source(tmp_path / "later")], MAX_LINE, resume=[], clock=clock)
     assert tick(tailer, clock) == []
     (tmp_path / "later").mkdir()
     (tmp_path / "later" / "api.log").write_bytes(b"x\n")
@@ -149,12 +150,12 @@ def test_start_at_end_skips_existing_lines_but_reads_the_partial_last_one(tmp_pa
 def test_start_at_end_finds_the_last_newline_far_back(tmp_path: Path) -> None:
     """The backwards search for the last newline crosses block boundaries."""
     path = tmp_path / "api.log"
-    path.write_bytes(b"old\n" + b"x" * (3 * tail.SCAN_BACK))
+    path.write_bytes(b"old\n" + b"x" * (3 * positions.SCAN_BACK))
     clock = FakeClock()
-    tailer = Tailer([source(tmp_path, start_at="end")], 4 * tail.SCAN_BACK, clock=clock)
+    tailer = TailSource([source(tmp_path, start_at="end")], 4 * positions.SCAN_BACK, clock=clock)
     with path.open("ab") as f:
         f.write(b"y\n")
-    assert drain(tailer, clock) == [b"x" * (3 * tail.SCAN_BACK) + b"y"]
+    assert drain(tailer, clock) == [b"x" * (3 * positions.SCAN_BACK) + b"y"]
 
 
 def test_start_at_beginning_reads_everything_on_first_start(tmp_path: Path) -> None:
@@ -201,7 +202,7 @@ def test_over_long_lines_are_counted_and_skipped(tmp_path: Path) -> None:
     """A line over max_line is counted as too long, even when it spans many reads, and skipped."""
     path, clock = tmp_path / "api.log", FakeClock()
     path.write_bytes(b"short\n" + b"x" * 1000)
-    tailer = Tailer([source(tmp_path)], 100, resume=[], read_chunk=64, clock=clock)
+    tailer = TailSource([source(tmp_path)], 100, resume=[], read_chunk=64, clock=clock)
     batches = [b for _ in range(30) for b in tailer.poll()]
     with path.open("ab") as f:
         f.write(b"x" * 1000 + b"\nafter\n" + b"y" * 101 + b"\n")
@@ -282,7 +283,7 @@ def test_rename_within_the_glob_follows_the_file(tmp_path: Path) -> None:
     log, clock = tmp_path / "api.log", FakeClock()
     old = Writer(log, "O")
     old.write(3)
-    tailer = Tailer([source(tmp_path, "api.log*")], MAX_LINE, resume=[], clock=clock)
+    tailer = TailSource([source(tmp_path, "api.log*")], MAX_LINE, resume=[], clock=clock)
     got = drain(tailer, clock)
     os.rename(log, tmp_path / "api.log.1")
     new = Writer(log, "N")
@@ -309,6 +310,71 @@ def test_copytruncate_then_refill_past_the_old_size(tmp_path: Path) -> None:
     got += drain(tailer, clock)
     assert Counter(got) == Counter(app.written)
     assert tailer.stats.truncations == 1
+
+
+@pytest.mark.parametrize("discovery", ["poll", "inotify"])
+def test_a_copy_under_the_glob_seen_before_it_is_written_is_not_read_again(
+    tmp_path: Path, discovery: str
+) -> None:
+    """copytruncate's copy to a name the glob matches, found while still empty (inotify finds it as it
+    is created; a rescan may too) and then filled: its lines are not read a second time."""
+    log, clock = tmp_path / "api.log", FakeClock()
+    app = Writer(log)
+    app.write(20)
+    tailer = TailSource([source(tmp_path)], MAX_LINE, resume=[], clock=clock, discovery=discovery)
+    got = drain(tailer, clock)
+    copy = tmp_path / "api-1.log"
+    copy.touch()
+    got += tick(tailer, clock)  # the empty copy is open now
+    assert tailer.stats.files_opened == 2
+    copy.write_bytes(log.read_bytes())
+    os.truncate(log, 0)
+    app.write(5)
+    got += drain(tailer, clock)
+    assert Counter(got) == Counter(app.written)
+    tailer.close()
+
+
+@pytest.mark.parametrize("discovery", ["poll", "inotify"])
+def test_a_copy_written_in_pieces_starts_where_its_original_was_read(tmp_path: Path, discovery: str) -> None:
+    """copytruncate copying in small writes (as logrotate does) to a glob name, seen half written:
+    it waits until it holds what was read of the original, then reads only what follows."""
+    log, clock = tmp_path / "api.log", FakeClock()
+    app = Writer(log)
+    app.write(100)
+    tailer = TailSource([source(tmp_path)], MAX_LINE, resume=[], clock=clock, discovery=discovery)
+    got = drain(tailer, clock)
+    app.write(4)  # written after the last read: they will be in the copy only
+    data, copy = log.read_bytes(), tmp_path / "api-1.log"
+    with open(copy, "wb") as out:
+        out.write(data[: len(data) // 2])
+        out.flush()
+        got += tick(tailer, clock, 0.5) + tick(tailer, clock, 0.5)  # found half written
+        out.write(data[len(data) // 2 :])
+    os.truncate(log, 0)
+    app.write(5)
+    got += drain(tailer, clock, step=0.5)
+    assert Counter(got) == Counter(app.written)
+    tailer.close()
+
+
+def test_an_older_copy_that_stops_growing_is_taken_as_counted(tmp_path: Path) -> None:
+    """A file holding the start of an open file, and no more for the grace period: all of it was
+    read already, so it is read from its end."""
+    log, clock = tmp_path / "api.log", FakeClock()
+    app = Writer(log)
+    app.write(100)
+    tailer = tailer_for(tmp_path, clock)
+    got = drain(tailer, clock)
+    data, copy = log.read_bytes(), tmp_path / "api-1.log"
+    copy.write_bytes(data[: len(data) // 2])
+    got += drain(tailer, clock, quiet=7)  # past the grace period (5 s)
+    assert Counter(got) == Counter(app.written)
+    assert tailer.stats.copies == 1
+    assert {p.path: p.offset for p in tailer.positions()}[str(copy)] == data.rfind(
+        b"\n", 0, len(data) // 2
+    ) + 1
+    tailer.close()
 
 
 def test_truncation_below_the_offset_restarts_from_zero(tmp_path: Path) -> None:
@@ -349,7 +415,7 @@ def test_delete_while_open_reads_to_the_end_then_closes(tmp_path: Path) -> None:
 # -- resume
 
 
-def restart(tailer: Tailer, root: Path, clock: FakeClock, **kwargs: object) -> Tailer:
+def restart(tailer: TailSource, root: Path, clock: FakeClock, **kwargs: object) -> TailSource:
     """Simulate a daemon restart: checkpoint, close, start again from the checkpoint."""
     positions = tailer.positions()
     tailer.close()
@@ -463,7 +529,7 @@ def test_positions_describe_the_file_exactly(tmp_path: Path, chunk: int) -> None
     st = log.stat()
     assert (pos.source, pos.path, pos.offset) == ("api", str(log), 2000)
     assert (pos.dev, pos.ino) == (st.st_dev, st.st_ino)
-    assert pos.head_len == tail.HEAD_BYTES
+    assert pos.head_len == identity.HEAD_BYTES
     assert pos.head_hash == hashlib.blake2b(data[:1024], digest_size=16).hexdigest()
     assert pos.tail_hash == hashlib.blake2b(data[-1024:], digest_size=16).hexdigest()
 
@@ -535,23 +601,25 @@ def test_close_releases_every_descriptor(tmp_path: Path) -> None:
 class World:
     """A log directory, an application writing to it, a logrotate, and a tailer that restarts."""
 
-    def __init__(self, root: Path) -> None:
-        self.root, self.log, self.clock = root, root / "api.log", FakeClock()
+    def __init__(self, root: Path, discovery: str = "poll") -> None:
+        self.root, self.log, self.clock, self.discovery = root, root / "api.log", FakeClock(), discovery
         self.fd = self._create()
         self.written: list[bytes] = []
         self.got: list[bytes] = []
         self.rest = b""  # the end of a line whose start has been written
         self.generation = 0
-        self.tailer: Tailer | None = self._start([])
+        self.tailer: TailSource | None = self._start([])
         self.saved: list[Position] = []
         self.rotated_while_down = False
 
     def _create(self) -> int:
         return os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
-    def _start(self, resume: list[Position]) -> Tailer:
+    def _start(self, resume: list[Position]) -> TailSource:
         spec = source(self.root)
-        return Tailer([spec], MAX_LINE, resume=resume, read_chunk=97, clock=self.clock)
+        return TailSource(
+            [spec], MAX_LINE, resume=resume, read_chunk=97, clock=self.clock, discovery=self.discovery
+        )
 
     def _line(self) -> bytes:
         n = len(self.written)
@@ -661,12 +729,14 @@ OPS = st.lists(
 )
 
 
+@pytest.mark.parametrize("discovery", ["poll", "inotify"])
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(OPS)
-def test_every_complete_line_is_returned_exactly_once(ops: list[tuple[str, int]]) -> None:
-    """Any mix of appends, split lines, rename, copytruncate, delete and restarts: no loss, no repeat."""
+def test_every_complete_line_is_returned_exactly_once(discovery: str, ops: list[tuple[str, int]]) -> None:
+    """Any mix of appends, split lines, rename, copytruncate, delete and restarts: no loss, no repeat
+    (polling, and with inotify, which also opens new files and copies the moment they appear)."""
     with tempfile.TemporaryDirectory() as tmp:
-        world = World(Path(tmp))
+        world = World(Path(tmp), discovery)
         for op, arg in ops:
             match op:
                 case "write":
