@@ -217,13 +217,15 @@ class Engine:
     def sync(self) -> None:
         """Plans and alert trackers for series registered since the last call; the shown plans again."""
         registry = self.registry
-        for sid in range(len(self.series), len(registry)):
+        known = len(self.series)
+        for sid in range(known, len(registry)):
             plan = msgspec.structs.replace(
                 self.per_slo[registry.slo_of[sid]], sid=sid, labels=registry.label_pairs(sid)
             )
             self.series.append(plan)
             self.trackers.update({(sid, r.name): AlertTracker(r) for r in plan.rules})
-        if len(self.budget_ratios) != self.store.n_series:
+        # New series (maybe in room the store already had) or a grown store: every series' numbers again.
+        if len(self.series) != known or len(self.budget_ratios) != self.store.n_series:
             ratios = np.ones(self.store.n_series)
             ratios[: len(self.series)] = [p.budget_ratio for p in self.series]
             self.budget_ratios = ratios

@@ -133,3 +133,30 @@ def test_an_event_at_midnight_on_the_first_is_in_the_month_it_closes():
     february = engine.snapshot().slos[1]
     assert (february.good, february.bad) == (0, 0)
     assert february.budget.total_minutes == pytest.approx(0.01 * 28 * 24 * 60)
+
+
+def test_a_group_registered_between_ticks_burns_against_its_own_budget():
+    """A sidecar's group that appears after ticks began, into room the store already had, divides its
+    error ratio by its own budget: 20% bad at 99% is a burn rate of 20, and its alert fires."""
+    config = load_config_text(
+        """
+slos:
+  - name: grouped
+    objective: 99
+    group_by: [region]
+    sli: {good: {event: ok}, bad: {event: failed}}
+    alerts: [{name: fast, burn_rate: 10, window: 1h}]
+"""
+    )
+    store = build_store(config)
+    clock = ManualClock()
+    engine = Engine(config, store, clock)
+    at = parse_instant("2026-03-10T00:00:00Z")
+    for i, region in enumerate("abcdefgh"):  # one group a tick: the store grows by doubling meanwhile
+        sid = store.registry.series_id(0, (region,))
+        ts = np.full(10, at + i * 60 * US - 30 * US, np.int64)
+        outcome = np.array([1, 1] + [0] * 8, np.int8)  # 20% bad
+        store.add(Observations(np.full(10, sid, np.int32), ts, outcome, np.full(10, -1, np.int64), 0))
+        clock.set(at + i * 60 * US)
+        engine.tick()
+        assert engine.trackers[(sid, "fast")].active, region
