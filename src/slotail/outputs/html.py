@@ -19,6 +19,7 @@ from slotail.outputs.lookback import SLOLookback
 from slotail.outputs.text import (
     RAG,
     budget_left,
+    budgeting_note,
     burn,
     current,
     fired,
@@ -279,7 +280,7 @@ def _summary(snapshot: Snapshot, recent: Mapping[str, SLOLookback]) -> str:
         '<th class="opt">target</th>'
         f"<th>current</th><th>budget remaining</th><th>status</th><th>trend</th></tr>{rows}</table></div>"
         f'<p class="muted">{escape(overall(snapshot.slos))}. Trend: burn rate over the last week against '
-        "the week before (↑ better, ↓ worse, → steady).</p></div>"
+        f"the week before (↑ better, ↓ worse, → steady). {escape(budgeting_note(snapshot.slos))}</p></div>"
     )
 
 

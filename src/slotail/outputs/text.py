@@ -109,16 +109,35 @@ def cell(text: str) -> str:
 
 
 def target(slo: SLOStatus) -> str:
-    """The objective, with the latency threshold for a latency SLI."""
-    if slo.latency_threshold_ms is None:
-        return percent(slo.objective, 2)
-    return f"{percent(slo.objective, 2)} ≤ {slo.latency_threshold_ms:g} ms"
+    """The objective, with the latency threshold for a latency SLI; of slices for a timeslice SLO
+    (`99.00% of 5m slices (95.00% ≤ 300 ms)`)."""
+    met = "" if slo.latency_threshold_ms is None else f" ≤ {slo.latency_threshold_ms:g} ms"
+    if slo.slices is None:
+        return percent(slo.objective, 2) + met
+    slices = slo.slices
+    return (
+        f"{percent(slo.objective, 2)} of {slices.length} slices ({percent(slices.target, 2)}{met or ' good'})"
+    )
 
 
 def current(slo: SLOStatus) -> str:
     """The SLI over the period, with its p95 for a latency SLI."""
     p95 = (slo.percentiles_ms or {}).get(slo.period, {}).get("p95")
     return percent(slo.sli) + ("" if p95 is None else f" (p95 {p95:.0f} ms)")
+
+
+def budgeting_note(slos: Sequence[SLOStatus]) -> str:
+    """How the timeslice SLOs among `slos` count (empty when none does)."""
+    sliced = [s for s in slos if s.slices is not None]
+    if not sliced:
+        return ""
+    empty = {s.slices.empty_slices for s in sliced if s.slices is not None}
+    how = {"good": "slices without events count as good", "skip": "slices without events are skipped"}
+    return (
+        f"Budgeting by timeslices ({', '.join(dict.fromkeys(s.name for s in sliced))}): a slice is good when "
+        "its share of good events meets the slice target; current is good slices ÷ closed slices in the "
+        f"period, burn rates count bad slices; {'; '.join(how[e] for e in sorted(empty))}."
+    )
 
 
 def overall(slos: Sequence[SLOStatus]) -> str:
@@ -151,6 +170,8 @@ def render_markdown(snapshot: Snapshot, lines: LineStats, recent: Mapping[str, S
         f"the last {' / '.join(spans) or '7d'} against the same span before it; ↑ better, ↓ worse, "
         f"→ within {STEADY_BURN}x, — no events in one of them._",
     ]
+    note = budgeting_note(snapshot.slos)
+    out += ["", f"_{cell(note)}_"] if note else []
     if snapshot.release is not None:
         out += ["", *release_markdown(snapshot.release, snapshot.slos, recent)]
     out += ["", "### Burn rates", "", "| SLO | Windows |", "|---|---|"]

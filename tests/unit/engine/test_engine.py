@@ -15,6 +15,7 @@ from slotail.engine import Engine, ManualClock
 from slotail.engine.engine import build_store
 from slotail.timeutil import iso_utc as iso
 from slotail.timeutil import parse_instant
+from tests import oracle
 
 US = 1_000_000
 CONFIG = """
@@ -178,3 +179,82 @@ slos:
         clock.set(at + i * 60 * US)
         engine.tick()
         assert engine.trackers[(sid, "fast")].active, region
+
+
+SLICED = """
+slos:
+  - name: weekly-slices
+    objective: 90
+    period: week
+    budgeting: timeslices
+    slice: 1h
+    slice_target: 50
+    sli: {good: {event: ok}, bad: {event: failed}}
+  - name: daily-slices
+    objective: 90
+    period: 1d
+    budgeting: timeslices
+    slice: 1h
+    slice_target: 50
+    empty_slices: skip
+    sli: {good: {event: ok}, bad: {event: failed}}
+"""
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_timeslices_count_each_closed_slice_once_at_slice_and_week_edges(data):
+    """Slices of 1 h in a calendar week and a rolling day, events stamped on slice and week edges and a
+    µs either side, evaluated at any instant: the slices equal a count of the raw events slice by slice
+    (tests/oracle.py), the open slice is never counted, and empty ones count as good or are skipped."""
+    edges = EDGES["weekly"][:4]
+    hours = [e + h * 3600 * US for e in edges[:3] for h in (-1, 0, 1, 5)]
+    instant = st.sampled_from(hours).flatmap(lambda e: st.sampled_from([e - 1, e, e + 1])) | st.integers(
+        edges[0] + 1, edges[-1]
+    )
+    at = data.draw(instant.filter(lambda t: t > edges[1]), label="at")
+    events = data.draw(st.lists(st.tuples(instant, st.booleans()), min_size=1, max_size=40), label="events")
+    config = load_config_text(SLICED)
+    store = build_store(config)
+    fed = [(t, bad) for t, bad in events if at - 8 * 86400 * US < t <= at]
+    for sid in (0, 1):
+        for t, bad in fed:
+            store.add(
+                Observations(
+                    np.array([sid], np.int32),
+                    np.array([t], np.int64),
+                    np.array([int(bad)], np.int8),
+                    np.array([-1], np.int64),
+                    0,
+                )
+            )
+    clock = ManualClock()
+    clock.set(at)
+    weekly, daily = Engine(config, store, clock).snapshot().slos
+    ts = np.array([t for t, _ in fed], np.int64)
+    bad = np.array([b for _, b in fed], bool)
+    none = np.zeros(len(ts), bool)
+    for got, period_s, empty_good, week in ((weekly, 0, True, edges), (daily, 86400, False, None)):
+        truth = oracle.SliceTruth.build_slices(
+            got.name,
+            90.0,
+            period_s,
+            ts,
+            ~bad,
+            bad,
+            none,
+            slice_s=3600,
+            target=0.5,
+            empty_good=empty_good,
+            edges=week,
+        )
+        start, length = truth.period(at)
+        assert got.slices is not None
+        assert (got.slices.good, got.slices.bad, got.slices.empty) == truth.slices(start, at)
+        assert got.sli == (None if truth.sli(at) is None else pytest.approx(truth.sli(at)))
+        assert got.budget.remaining_ratio == (
+            None
+            if truth.budget(at)["remaining_ratio"] is None
+            else pytest.approx(truth.budget(at)["remaining_ratio"])
+        )
+        assert got.slices.budget == pytest.approx(0.1 * length / 3600)
