@@ -222,6 +222,9 @@ class Reading:
     def period_burn(self, plan: Plan) -> tuple[Floats, Int64s]:
         return self._burn(plan.period)
 
+    def period_lengths(self, plan: Plan) -> Int64s:
+        return plan.period.lengths_s(self.times_us)
+
     def percentile(self, plan: Plan, seconds: int, percentile: float) -> Floats:
         return self.engine.percentile_series(plan, seconds, self.times_us, percentile)
 
