@@ -664,6 +664,11 @@ class Config(Strict):
                     if seconds is not None and seconds % slicing.seconds:
                         message = f"{slo.name!r} counts {size} slices: expected a whole number of them"
                         problems.append(((*alerts, j, key), message))
+                held = spec.lookback // slicing.seconds
+                if slicing.empty_good and spec.lookback and spec.min_events > held:
+                    # min_events counts the window's slices, all of which count when empty ones are good
+                    message = f"the window holds {held} slices of {size}: `min_events` can never be met"
+                    problems.append(((*alerts, j, "min_events"), message))
         if problems:
             raise PydanticCustomError("slices", "windows that are not whole slices", {"problems": problems})
         return self
