@@ -416,7 +416,8 @@ class Engine:
     def _status(
         self, plan: Plan, now: int, counts: dict[Window, Int64s], events: dict[Window, Int64s]
     ) -> Steps[SLOStatus]:
-        good, bad, excluded = (int(v) for v in events[plan.period][plan.sid])
+        # A timeslice series' events come from their own read: its `counts` hold slices.
+        good, bad, excluded = (int(v) for v in (events if plan.slicing else counts)[plan.period][plan.sid])
         counted = good, bad, good + bad > 0  # good and bad events (or slices), and whether there are any
         slices = None
         if plan.slicing is not None:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from slotail.engine.snapshot import AlertState, Interval, Release, SLOStatus, Snapshot
+from slotail.outputs.compliance import HEADINGS, NOTE, UNITS, History, Row, day_label
 from slotail.outputs.lookback import STEADY_BURN, SLOLookback
 from slotail.pipeline import LineStats
 from slotail.timeutil import format_duration, iso_utc
@@ -147,7 +148,34 @@ def overall(slos: Sequence[SLOStatus]) -> str:
     return text + (f", {tally['no data']} no data" if tally["no data"] else "")
 
 
-def render_markdown(snapshot: Snapshot, lines: LineStats, recent: Mapping[str, SLOLookback]) -> str:
+def compliance_cells(slo: SLOStatus, row: Row) -> list[str]:
+    """A compliance row's cells: period, SLI, budget spent, met, worst day, alerts fired."""
+    period = row.period + ("" if row.covered else " (partial)")
+    met = "—" if row.met is None else ("✓ met" if row.met else "✗ missed")
+    worst = "—" if row.worst_day_us is None else f"{day_label(row.worst_day_us)} ({percent(row.worst_sli)})"
+    spent = "—" if row.spent is None else f"{row.spent * 100:.1f}%"
+    return [period, percent(row.sli), spent, met, worst, str(row.alerts)]
+
+
+def compliance_markdown(slos: Sequence[SLOStatus], history: History) -> list[str]:
+    """The calendar view: per SLO a row per month, then per ISO week, that the logs covered."""
+    out = []
+    for unit in UNITS:
+        out += ["", f"### Compliance by {HEADINGS[unit]}", ""]
+        column = HEADINGS[unit][0].upper() + HEADINGS[unit][1:]
+        out += [f"| SLO | {column} | SLI | Budget spent | Met | Worst day | Alerts fired |"]
+        out += ["|---|---|---|---|---|---|---|"]
+        out += [
+            "| " + " | ".join([cell(slo.title), *map(cell, compliance_cells(slo, row))]) + " |"
+            for slo in slos
+            for row in history.get(slo.title, {}).get(unit, [])
+        ]
+    return [*out, "", f"_{cell(NOTE)}_"]
+
+
+def render_markdown(
+    snapshot: Snapshot, lines: LineStats, recent: Mapping[str, SLOLookback], history: History | None = None
+) -> str:
     """Seed 000's weekly review: SLO status with trend, the release decision, burn rates, alerts fired."""
     out = [f"## SLO weekly review — {iso_utc(snapshot.at_us)}", ""]
     warning = mismatch_warning(lines)
@@ -181,6 +209,8 @@ def render_markdown(snapshot: Snapshot, lines: LineStats, recent: Mapping[str, S
             + ", ".join(f"{w.label} {burn(w.burn_rate)}" for w in slo.windows)
             + " |"
         )
+    if history is not None:
+        out += compliance_markdown(snapshot.slos, history)
     out += ["", "### Alerts that fired", ""]
     alerts = [
         f"| {cell(slo.title)} | {cell(a.name)} | {cell(a.severity)} | {iso_utc(i.start_us)} | {until(i)} |"
