@@ -379,7 +379,8 @@ class AlertSpec(Strict, *FIELDS):  # type: ignore[misc]  # (mypy cannot follow b
     """An alert: its kind's condition (exactly one kind's key), its window(s), and how it holds.
 
     Each kind (alerts/) adds its keys: `burn_rate` or `budget_percent` over one or two windows,
-    `sli_below`, `bad_count`, `percentile` + `above`, `budget_below` (over the SLO's period).
+    `sli_below`, `bad_count`, `percentile` + `above`, `budget_below` (over the SLO's period),
+    `exhausts_within` (the budget left runs out that soon at the window's burn rate).
     """
 
     name: Name
