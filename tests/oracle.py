@@ -83,22 +83,30 @@ class SLOTruth:
         starts = np.array([window_start(int(t), window_s) for t in times], np.int64)
         return np.searchsorted(ts, times, "right") - np.searchsorted(ts, starts, "right")
 
+    def counts(self, t: int, window_s: int | None) -> tuple[int, int, bool]:
+        """(good, bad, any data) over the window ending at t (None: the period)."""
+        w = self.period_s if window_s is None else window_s
+        good, bad = (int(self.count([t], w, which)[0]) for which in ("good", "bad"))
+        return good, bad, good + bad > 0
+
+    def period_length(self, t: int) -> int:
+        """The period's length in seconds at t."""
+        return self.period_s
+
     def burn(self, t: int, window_s: int) -> tuple[float | None, int]:
-        good = int(self.count([t], window_s, "good")[0])
-        bad = int(self.count([t], window_s, "bad")[0])
+        good, bad, _ = self.counts(t, window_s)
         if good + bad == 0:
             return None, 0
         return (bad / (good + bad)) / self.budget_ratio, good + bad
 
-    def window(self, t: int, window_s: int) -> dict:
-        good = int(self.count([t], window_s, "good")[0])
-        bad = int(self.count([t], window_s, "bad")[0])
+    def window(self, t: int, window_s: int | None) -> dict:
+        good, bad, _ = self.counts(t, window_s)
         ratio = bad / (good + bad) if good + bad else None
         burn = ratio / self.budget_ratio if ratio is not None else None
         remaining = self.budget(t)["remaining_ratio"]
         exhaustion = None
         if remaining is not None and remaining > 0 and burn:
-            exhaustion = remaining * self.period_s / 3600 / burn
+            exhaustion = remaining * self.period_length(t) / 3600 / burn
         return {
             "good": good,
             "bad": bad,
@@ -108,10 +116,9 @@ class SLOTruth:
         }
 
     def budget(self, t: int) -> dict:
-        good = int(self.count([t], self.period_s, "good")[0])
-        bad = int(self.count([t], self.period_s, "bad")[0])
-        total = self.budget_ratio * self.period_s / 60
-        if good + bad == 0:
+        good, bad, data = self.counts(t, None)
+        total = self.budget_ratio * self.period_length(t) / 60
+        if not data:
             return {
                 "consumed_ratio": None,
                 "remaining_ratio": None,
@@ -125,6 +132,10 @@ class SLOTruth:
             "total_minutes": total,
             "remaining_minutes": (1 - consumed) * total,
         }
+
+    def sli(self, t: int) -> float | None:
+        good, bad, data = self.counts(t, None)
+        return good / (good + bad) if data else None
 
     def percentile(self, t: int, window_s: int, p: float) -> float | None:
         lo = window_start(t, window_s)
@@ -244,51 +255,11 @@ class SliceTruth(SLOTruth):
         end = min(e for e in self.edges if e >= t)
         return start, (end - start) // US
 
-    def burn(self, t: int, window_s: int) -> tuple[float | None, int]:
-        good, bad, _ = self.slices(t - window_s * US, t)
-        if good + bad == 0:
-            return None, 0
-        return bad / (good + bad) / self.budget_ratio, good + bad
-
-    def window(self, t: int, window_s: int) -> dict:
-        start = t - window_s * US if window_s else self.period(t)[0]
-        good, bad, _ = self.slices(start, t)
-        ratio = bad / (good + bad) if good + bad else None
-        burn = ratio / self.budget_ratio if ratio is not None else None
-        remaining = self.budget(t)["remaining_ratio"]
-        exhaustion = None
-        if remaining is not None and remaining > 0 and burn:
-            exhaustion = remaining * self.period(t)[1] / 3600 / burn
-        return {
-            "good": good,
-            "bad": bad,
-            "error_ratio": ratio,
-            "burn_rate": burn,
-            "exhaustion_hours": exhaustion,
-        }
-
-    def budget(self, t: int) -> dict:
-        start, length = self.period(t)
+    def counts(self, t: int, window_s: int | None) -> tuple[int, int, bool]:
+        """(good, bad, any slice with events) of the slices of the window ending at t (None: the period)."""
+        start = self.period(t)[0] if window_s is None else t - window_s * US
         good, bad, empty = self.slices(start, t)
-        total = self.budget_ratio * length / 60
-        if good + bad - (empty if self.empty_good else 0) == 0:
-            return {
-                "consumed_ratio": None,
-                "remaining_ratio": None,
-                "total_minutes": total,
-                "remaining_minutes": None,
-            }
-        consumed = bad / (self.budget_ratio * (good + bad))
-        return {
-            "consumed_ratio": consumed,
-            "remaining_ratio": 1 - consumed,
-            "total_minutes": total,
-            "remaining_minutes": (1 - consumed) * total,
-        }
+        return good, bad, good + bad - (empty if self.empty_good else 0) > 0
 
-    def sli(self, t: int) -> float | None:
-        start, _ = self.period(t)
-        good, bad, empty = self.slices(start, t)
-        if good + bad - (empty if self.empty_good else 0) == 0:
-            return None
-        return good / (good + bad)
+    def period_length(self, t: int) -> int:
+        return self.period(t)[1]

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import numpy as np
 import pytest
 
 from tests import oracle
+from tests.golden import backfill_report
 
 pytestmark = pytest.mark.integration
 US = 1_000_000
@@ -78,30 +77,18 @@ def events() -> tuple[np.ndarray, np.ndarray]:
 
 
 def backfill(tmp_path: Path, fmt: str) -> str:
-    ts, bad = events()
-    log = tmp_path / "api.log"
+    """The report in `fmt` of a backfill of `events()` (written once)."""
+    log, config = tmp_path / "api.log", tmp_path / "slotail.yaml"
     if not log.exists():
+        ts, bad = events()
         log.write_text(
             "".join(
                 json.dumps({"timestamp": oracle.iso(int(t)), "event": "failed" if b else "ok"}) + "\n"
                 for t, b in zip(ts.tolist(), bad.tolist(), strict=True)
             )
         )
-        (tmp_path / "slotail.yaml").write_text(CONFIG)
-    cmd = [
-        sys.executable,
-        "-m",
-        "slotail",
-        "backfill",
-        "--config",
-        str(tmp_path / "slotail.yaml"),
-        "--no-progress",
-    ]
-    proc = subprocess.run(
-        [*cmd, "--step", f"{STEP_S}s", "--format", fmt, str(log)], capture_output=True, timeout=600
-    )
-    assert proc.returncode == 0, proc.stderr.decode()
-    return proc.stdout.decode()
+        config.write_text(CONFIG)
+    return backfill_report(config, [log], fmt, "--step", f"{STEP_S}s")
 
 
 def table(markdown: str, heading: str) -> dict[tuple[str, str], list[str]]:
