@@ -252,6 +252,9 @@ class Engine:
         self.sliced: dict[int, Int64s] = {}
         self.slice_targets = np.ones(0)
         self.empty_good = np.ones(0, bool)
+        # The windows a timeslice SLO reads, and the release policy's (which read every SLO).
+        self.slice_windows = {w for p in self.per_slo if p.slicing is not None for w in p.windows}
+        self.slice_windows |= {_window(s) for s in release_windows(config)} if self.slice_windows else set()
         self.sync()
 
     def sync(self) -> None:
@@ -319,6 +322,12 @@ class Engine:
         counted once whole (a rolling window of whole slices always holds as many)."""
         if len(self.slice_targets) != self.store.n_series:
             self._slicing()
+        # Windows only event SLOs read need no slices (any other span may be a timeslice SLO's).
+        starts_us = {
+            k: v for k, v in starts_us.items() if not isinstance(k, Window) or k in self.slice_windows
+        }
+        if not self.sliced or not starts_us:
+            return
         for size, sids in self.sliced.items():
             tier, slice_us = self.store.layout.slice_tier_index(size), size * US
             firsts = np.stack([starts // slice_us for starts in starts_us.values()])
