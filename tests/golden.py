@@ -27,6 +27,11 @@ LABELS = {
 
 def run_backfill(config: Path, files: list[Path], *extra: str) -> dict:
     """The real CLI's JSON document."""
+    return json.loads(backfill_report(config, files, "json", *extra))
+
+
+def backfill_report(config: Path, files: list[Path], fmt: str, *extra: str) -> str:
+    """The real CLI's report in a format (json, markdown, html, table)."""
     cmd = [
         sys.executable,
         "-m",
@@ -35,15 +40,13 @@ def run_backfill(config: Path, files: list[Path], *extra: str) -> dict:
         "--config",
         str(config),
         "--format",
-        "json",
+        fmt,
         "--no-progress",
-        *extra,
-        *map(str, files),
     ]
-    proc = subprocess.run(cmd, capture_output=True, timeout=300)
+    proc = subprocess.run([*cmd, *extra, *map(str, files)], capture_output=True, timeout=300)
     assert proc.returncode == 0, proc.stderr.decode()
     assert b"Traceback" not in proc.stderr
-    return json.loads(proc.stdout)
+    return proc.stdout.decode()
 
 
 def approx(value):

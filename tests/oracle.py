@@ -83,22 +83,30 @@ class SLOTruth:
         starts = np.array([window_start(int(t), window_s) for t in times], np.int64)
         return np.searchsorted(ts, times, "right") - np.searchsorted(ts, starts, "right")
 
+    def counts(self, t: int, window_s: int | None) -> tuple[int, int, bool]:
+        """(good, bad, any data) over the window ending at t (None: the period)."""
+        w = self.period_s if window_s is None else window_s
+        good, bad = (int(self.count([t], w, which)[0]) for which in ("good", "bad"))
+        return good, bad, good + bad > 0
+
+    def period_length(self, t: int) -> int:
+        """The period's length in seconds at t."""
+        return self.period_s
+
     def burn(self, t: int, window_s: int) -> tuple[float | None, int]:
-        good = int(self.count([t], window_s, "good")[0])
-        bad = int(self.count([t], window_s, "bad")[0])
+        good, bad, _ = self.counts(t, window_s)
         if good + bad == 0:
             return None, 0
         return (bad / (good + bad)) / self.budget_ratio, good + bad
 
-    def window(self, t: int, window_s: int) -> dict:
-        good = int(self.count([t], window_s, "good")[0])
-        bad = int(self.count([t], window_s, "bad")[0])
+    def window(self, t: int, window_s: int | None) -> dict:
+        good, bad, _ = self.counts(t, window_s)
         ratio = bad / (good + bad) if good + bad else None
         burn = ratio / self.budget_ratio if ratio is not None else None
         remaining = self.budget(t)["remaining_ratio"]
         exhaustion = None
         if remaining is not None and remaining > 0 and burn:
-            exhaustion = remaining * self.period_s / 3600 / burn
+            exhaustion = remaining * self.period_length(t) / 3600 / burn
         return {
             "good": good,
             "bad": bad,
@@ -108,10 +116,9 @@ class SLOTruth:
         }
 
     def budget(self, t: int) -> dict:
-        good = int(self.count([t], self.period_s, "good")[0])
-        bad = int(self.count([t], self.period_s, "bad")[0])
-        total = self.budget_ratio * self.period_s / 60
-        if good + bad == 0:
+        good, bad, data = self.counts(t, None)
+        total = self.budget_ratio * self.period_length(t) / 60
+        if not data:
             return {
                 "consumed_ratio": None,
                 "remaining_ratio": None,
@@ -125,6 +132,10 @@ class SLOTruth:
             "total_minutes": total,
             "remaining_minutes": (1 - consumed) * total,
         }
+
+    def sli(self, t: int) -> float | None:
+        good, bad, data = self.counts(t, None)
+        return good / (good + bad) if data else None
 
     def percentile(self, t: int, window_s: int, p: float) -> float | None:
         lo = window_start(t, window_s)
@@ -171,3 +182,84 @@ def steps(first_us: int, at_us: int, step_s: int = 60) -> list[int]:
     if not times or times[-1] != at_us:
         times.append(at_us)
     return times
+
+
+@dataclass
+class SliceTruth(SLOTruth):
+    """A timeslice SLO straight from raw events: each closed slice judged by its own good and bad events.
+
+    Slice k holds times ((k-1)·s, k·s]; a span (start, end] holds the slices whose end lies in
+    (⌊start/s⌋·s, ⌊end/s⌋·s]. The period is rolling (`period_s`), or calendar (`edges`: the first
+    instant of each period, in order, computed by the test from a calendar)."""
+
+    slice_s: int = 60
+    target: float = 1.0  # ratio of a slice's good and bad events that must be good
+    empty_good: bool = True
+    edges: list[int] | None = None
+
+    @staticmethod
+    def build_slices(
+        name,
+        objective,
+        period_s,
+        ts_us,
+        good,
+        bad,
+        excluded,
+        slice_s,
+        target,
+        empty_good,
+        alerts=(),
+        edges=None,
+    ):
+        truth = SLOTruth.build(name, objective, period_s, ts_us, good, bad, excluded, alerts=alerts)
+        return SliceTruth(
+            truth.name,
+            truth.objective,
+            period_s,
+            truth.good,
+            truth.bad,
+            truth.excluded,
+            alerts=truth.alerts,
+            slice_s=slice_s,
+            target=target,
+            empty_good=empty_good,
+            edges=edges,
+        )
+
+    def slices(self, start_us: int, end_us: int) -> tuple[int, int, int]:
+        """(good, bad, empty) slices of the span: good includes the empty ones when they count as good."""
+        size = self.slice_s * US
+        first, last = start_us // size, end_us // size
+        n = last - first
+        if n <= 0:
+            return 0, 0, 0
+
+        def per_slice(ts):
+            k = -(-ts // size)
+            k = k[(k > first) & (k <= last)]
+            return np.bincount(k - first - 1, minlength=n)
+
+        good, bad = per_slice(self.good), per_slice(self.bad)
+        total = good + bad
+        empty = total == 0
+        met = good >= self.target * total * (1 - TOLERANCE)
+        good_slices = met & (~empty | self.empty_good)
+        return int(good_slices.sum()), int((~met).sum()), int(empty.sum())
+
+    def period(self, t: int) -> tuple[int, int]:
+        """(start, length in seconds) of the period ending at t."""
+        if self.edges is None:
+            return t - self.period_s * US, self.period_s
+        start = max(e for e in self.edges if e < t)
+        end = min(e for e in self.edges if e >= t)
+        return start, (end - start) // US
+
+    def counts(self, t: int, window_s: int | None) -> tuple[int, int, bool]:
+        """(good, bad, any slice with events) of the slices of the window ending at t (None: the period)."""
+        start = self.period(t)[0] if window_s is None else t - window_s * US
+        good, bad, empty = self.slices(start, t)
+        return good, bad, good + bad - (empty if self.empty_good else 0) > 0
+
+    def period_length(self, t: int) -> int:
+        return self.period(t)[1]

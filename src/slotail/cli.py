@@ -29,6 +29,7 @@ from slotail.timeutil import parse_duration, parse_instant
 from slotail.workers import worker_count
 
 if TYPE_CHECKING:
+    from slotail.outputs.compliance import ComplianceRecorder
     from slotail.outputs.history import HistoryRecorder
 
 # Reports, the terminal table and progress bar (rich), OpenMetrics (prometheus_client) and the sidecar
@@ -292,11 +293,16 @@ def backfill(
             from slotail.outputs.history import HistoryRecorder
 
             recorder = HistoryRecorder(run.engine.plans)
-        run.on_evaluation = _each([h.add for h in (writer, recorder) if h is not None])
+        calendar = None
+        if fmt in ("markdown", "html"):
+            from slotail.outputs.compliance import ComplianceRecorder
+
+            calendar = ComplianceRecorder(run.engine, step_s)
+        run.on_evaluation = _each([h.add for h in (writer, recorder, calendar) if h is not None])
         result = run.run(paths)
     if writer is not None and openmetrics is not None:
         writer.write(openmetrics)
-    _report(result, fmt, Report(run.engine, recorder), out)
+    _report(result, fmt, Report(run.engine, recorder, calendar), out)
     for error in result.diagnostics.source_errors:
         logger.warning("source error", extra={"error": error})
     lines = result.lines
@@ -549,20 +555,24 @@ class Report(msgspec.Struct, frozen=True):
 
     engine: Engine
     recorder: HistoryRecorder | None = None
+    calendar: ComplianceRecorder | None = None
 
 
 def _render(result: BackfillResult, fmt: str, report: Report) -> bytes:
     if fmt == "json":
         return dumps(document(result.snapshot, result.lines, _diagnostics(result)))
+    from slotail.outputs.compliance import history as compliance
     from slotail.outputs.html import render_html
     from slotail.outputs.lookback import lookback
     from slotail.outputs.text import render_markdown
 
     recent = lookback(report.engine, result.snapshot.at_us)
+    calendar = compliance(report.calendar, result.snapshot.slos) if report.calendar is not None else None
     if fmt == "markdown":
-        return render_markdown(result.snapshot, result.lines, recent).encode()
+        return render_markdown(result.snapshot, result.lines, recent, calendar).encode()
     history = report.recorder.history() if report.recorder is not None else {}
-    return render_html(result.snapshot, result.lines, recent, history, result.first_event_us).encode()
+    first = result.first_event_us
+    return render_html(result.snapshot, result.lines, recent, history, first, calendar).encode()
 
 
 def _report(result: BackfillResult, fmt: str, report: Report, out: Path | None) -> None:

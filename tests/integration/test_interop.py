@@ -179,6 +179,52 @@ def test_the_golden_scenario_round_trips(tmp_path: Path) -> None:
     assert run_backfill(round_trip(tmp_path, config), [log], "--step", "30s") == original
 
 
+BUDGETS = """
+store: {bucket: 10s}
+timestamp: {field: ts}
+slos:
+  - name: availability
+    objective: 99.5
+    period: week
+    budgeting: timeslices
+    slice: 5m
+    slice_target: 95
+    sli: {events: {event: req, path: /a}, bad: {status: {gte: 500}}}
+    alerts:
+      - {name: soon, severity: page, exhausts_within: 12h, window: 30m}
+      - {name: fast, severity: page, burn_rate: 14.4, long_window: 1h, short_window: 5m}
+  - name: latency
+    objective: 95
+    period: quarter
+    budgeting: timeslices
+    slice: 30s
+    slice_target: 90
+    empty_slices: skip
+    sli: {events: {event: req}, latency: {field: ms, unit: ms, threshold: 300}}
+    alerts:
+      - {name: slow, severity: ticket, burn_rate: 6, window: 1h}
+"""
+
+
+def test_timeslices_calendar_weeks_and_quarters_and_exhaustion_alerts_round_trip(tmp_path: Path) -> None:
+    """Timeslices (a 30 s slice, not whole minutes, in an annotation; skipped empty slices) as OpenSLO
+    `Timeslices`, a week and a quarter as calendar periods, an exhaustion alert in an annotation."""
+    config = tmp_path / "budgets.yaml"
+    config.write_text(BUDGETS)
+    exported = slotail("export", "--format", "openslo", "--config", str(config))
+    assert exported.returncode == 0, exported.stderr
+    docs = [d for d in yaml.safe_load_all(exported.stdout) if d["kind"] == "SLO"]
+    assert [d["spec"]["budgetingMethod"] for d in docs] == ["Timeslices", "Timeslices"]
+    assert [d["spec"]["objectives"][0]["timeSliceTarget"] for d in docs] == [0.95, 0.9]
+    assert [d["spec"]["timeWindow"][0]["duration"] for d in docs] == ["1w", "1Q"]
+    assert not any(d["spec"]["timeWindow"][0]["isRolling"] for d in docs)
+    scenario = scenarios.generate(8 * 3600, 1.0, seed=3, error=lambda t: 0.3 if 3600 < t < 5400 else 0.002)
+    log = scenarios.write(tmp_path / "s.log", scenarios.lines(scenario), "plain")
+    original = run_backfill(config, [log])
+    assert any(a["intervals"] for slo in original["slos"] for a in slo["alerts"])
+    assert run_backfill(round_trip(tmp_path, config), [log]) == original
+
+
 # ---- acceptance: the OpenSLO and Sloth specs import to configs that check once filled in ----------
 
 FILLED = {  # a ratio SLI and a latency SLI over seed 000's request lines

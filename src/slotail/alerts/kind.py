@@ -57,6 +57,9 @@ class Reading(Protocol):
     def period_burn(self, plan: Plan) -> tuple[Floats, Int64s]:
         """`burn` over the period of the plan's SLO (its budget consumed), for every series."""
 
+    def period_lengths(self, plan: Plan) -> Int64s:
+        """The length in seconds of the plan's period at each time (a calendar period's varies)."""
+
     def percentile(self, plan: Plan, seconds: int, percentile: float) -> Floats:
         """A latency percentile (µs) of one series over the window; NaN without events."""
 

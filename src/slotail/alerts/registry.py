@@ -7,6 +7,7 @@ import enum
 from slotail.alerts.budget import BudgetBelow
 from slotail.alerts.burn import BurnRate
 from slotail.alerts.count import BadCount
+from slotail.alerts.exhaustion import ExhaustsWithin
 from slotail.alerts.kind import Fields, Kind
 from slotail.alerts.percentile import Percentile
 from slotail.alerts.sli import SLIBelow
@@ -23,6 +24,7 @@ class AlertKind(enum.Enum):
     COUNT = "count", BadCount()  # more than N bad events in a window
     PERCENTILE = "percentile", Percentile()  # a latency percentile over a window above a threshold
     BUDGET = "budget", BudgetBelow()  # the error budget remaining over the period below a share
+    EXHAUSTION = "exhaustion", ExhaustsWithin()  # the budget left runs out soon at a window's burn rate
 
     def __new__(cls, name: str, kind: Kind) -> AlertKind:
         member = object.__new__(cls)

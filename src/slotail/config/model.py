@@ -24,8 +24,9 @@ from pydantic_core import PydanticCustomError
 
 from slotail.alerts.registry import FIELDS, KINDS, TRIGGERS, AlertKind
 from slotail.config.expr import Expr, ExprParser, Problem
+from slotail.durations import Duration, duration_s
 from slotail.paths import Path, label_for, parse_path
-from slotail.timeutil import format_duration, parse_duration, parse_instant
+from slotail.timeutil import CALENDAR_UNITS, format_duration, parse_instant
 
 NAME = re.compile(r"[a-z0-9_-]+")
 
@@ -59,46 +60,40 @@ FieldPath = Annotated[str, AfterValidator(_field_path)]  # dotted, or a JSON Poi
 
 
 DEFAULT_PERIOD_S = 30 * 86400
-MONTH_NOMINAL_S = 30 * 86400  # a calendar month's length for deriving alert factors
-
-
-def _duration(raw: object) -> int:
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        raise ValueError(f"expected a duration with a unit like 5m or 1h; got the number {raw}")
-    return parse_duration(raw)  # type: ignore[arg-type]
-
-
-Duration = Annotated[int, BeforeValidator(_duration)]
+DAY_S = 86400
+# A calendar period's length for deriving alert factors, and in `slotail rules`.
+CALENDAR_NOMINAL_S = {"week": 7 * 86400, "month": 30 * 86400, "quarter": 90 * 86400}
 
 
 @dataclass(frozen=True)
 class Period:
-    """An SLO period: a rolling duration, or the calendar month (UTC)."""
+    """An SLO period: a rolling duration (`seconds`), or a calendar period (UTC): week, month, quarter."""
 
-    seconds: int | None  # None for the calendar month
-
-    @property
-    def calendar(self) -> bool:
-        return self.seconds is None
+    seconds: int | None = None
+    calendar: str | None = None  # `timeutil.CALENDAR_UNITS`; then `seconds` is None
 
     @property
     def label(self) -> str:
-        return "month" if self.seconds is None else format_duration(self.seconds)
+        return self.calendar if self.calendar is not None else format_duration(self.nominal_seconds)
 
     @property
     def nominal_seconds(self) -> int:
-        return MONTH_NOMINAL_S if self.seconds is None else self.seconds
+        """Its length, a calendar period's taken as 7, 30 or 90 days."""
+        if self.calendar is not None:
+            return CALENDAR_NOMINAL_S[self.calendar]
+        assert self.seconds is not None
+        return self.seconds
 
 
 def _period(raw: object) -> Period:
     if isinstance(raw, Period):
         return raw
-    if raw == "month":
-        return Period(None)
+    if raw in CALENDAR_UNITS:
+        return Period(calendar=str(raw))
     try:
-        return Period(_duration(raw))
+        return Period(duration_s(raw))
     except ValueError as exc:
-        raise ValueError(f"{exc} (or `month` for the calendar month)") from None
+        raise ValueError(f"{exc} (or a calendar period: {', '.join(CALENDAR_UNITS)})") from None
 
 
 PeriodField = Annotated[Period, BeforeValidator(_period)]
@@ -384,7 +379,8 @@ class AlertSpec(Strict, *FIELDS):  # type: ignore[misc]  # (mypy cannot follow b
     """An alert: its kind's condition (exactly one kind's key), its window(s), and how it holds.
 
     Each kind (alerts/) adds its keys: `burn_rate` or `budget_percent` over one or two windows,
-    `sli_below`, `bad_count`, `percentile` + `above`, `budget_below` (over the SLO's period).
+    `sli_below`, `bad_count`, `percentile` + `above`, `budget_below` (over the SLO's period),
+    `exhausts_within` (the budget left runs out that soon at the window's burn rate).
     """
 
     name: Name
@@ -453,6 +449,19 @@ def _unique_alerts(alerts: list[AlertSpec] | None) -> list[AlertSpec] | None:
 AlertsField = Annotated[list[AlertSpec] | None, AfterValidator(_unique_alerts)]
 
 
+class Slicing(msgspec.Struct, frozen=True):
+    """How a timeslice SLO counts: slices of `seconds`, aligned to the epoch, each good when at least
+    `target` of its events are good; a slice without events counts as good, or is skipped."""
+
+    seconds: int
+    target: float  # as a ratio
+    empty_good: bool
+
+    @property
+    def label(self) -> str:
+        return format_duration(self.seconds)
+
+
 class SLO(Strict):
     """One service level objective over one SLI."""
 
@@ -465,6 +474,33 @@ class SLO(Strict):
     budget_policy: StatusLevels | None = None
     group_by: list[FieldPath] = Field(default_factory=list)  # a series per distinct tuple of values
     max_series: int = Field(default=1000, ge=1)  # distinct tuples kept; later ones fold into overflow
+    budgeting: Literal["occurrences", "timeslices"] = "occurrences"
+    slice: Duration | None = None  # timeslices: the length of a slice
+    slice_target: float | None = Field(default=None, gt=0, le=100)  # timeslices: % of a slice's events good
+    empty_slices: Literal["good", "skip"] | None = None  # timeslices: a slice without events (default good)
+
+    @model_validator(mode="after")
+    def _budgeting(self) -> SLO:
+        keys = [k for k in ("slice", "slice_target", "empty_slices") if getattr(self, k) is not None]
+        if self.budgeting == "occurrences" and keys:
+            raise ValueError(f"`{keys[0]}` goes with `budgeting: timeslices`")
+        if self.budgeting == "timeslices":
+            if self.slice is None or self.slice_target is None:
+                raise ValueError(
+                    "`budgeting: timeslices` takes a `slice` (like 1m or 5m) and a `slice_target`"
+                )
+            if DAY_S % self.slice:
+                raise ValueError(
+                    f"expected a `slice` that divides a day (1m, 5m, 10m, 1h, ...); got {self.slice}s"
+                )
+        return self
+
+    @property
+    def slicing(self) -> Slicing | None:
+        """How a timeslice SLO counts its slices (None for an SLO that counts events)."""
+        if self.slice is None or self.slice_target is None:
+            return None
+        return Slicing(self.slice, self.slice_target / 100, self.empty_slices != "skip")
 
     @field_validator("group_by")
     @classmethod
@@ -597,6 +633,45 @@ class Config(Strict):
                     problems.append(((*where, j, misfit[0]), misfit[1]))
         if problems:
             raise PydanticCustomError("misfit", "alerts that do not fit their SLO", {"problems": problems})
+        return self
+
+    @model_validator(mode="after")
+    def _slices_fit(self) -> Config:
+        """A timeslice SLO's slices are whole store buckets, and its period and alert windows whole slices."""
+        problems: list[Problem] = []
+        for i, slo in enumerate(self.slos):
+            slicing = slo.slicing
+            if slicing is None:
+                continue
+            size = format_duration(slicing.seconds)
+            if slicing.seconds % self.store.bucket:
+                bucket = format_duration(self.store.bucket)
+                problems.append(
+                    (("slos", i, "slice"), f"a {size} slice is not a whole number of {bucket} buckets")
+                )
+            period = self.period(slo)
+            if period.seconds is not None and period.seconds % slicing.seconds:
+                where = ("slos", i, "period") if slo.period is not None else ("defaults", "period")
+                problems.append(
+                    (
+                        where,
+                        f"the {period.label} period of {slo.name!r} is not a whole number of {size} slices",
+                    )
+                )
+            alerts: tuple[str | int, ...] = ("slos", i, "alerts") if slo.alerts is not None else ("alerts",)
+            for j, spec in enumerate(self.alert_specs(slo)):
+                for key in ("long_window", "window", "short_window"):
+                    seconds = getattr(spec, key)
+                    if seconds is not None and seconds % slicing.seconds:
+                        message = f"{slo.name!r} counts {size} slices: expected a whole number of them"
+                        problems.append(((*alerts, j, key), message))
+                held = spec.lookback // slicing.seconds
+                if slicing.empty_good and spec.lookback and spec.min_events > held:
+                    # min_events counts the window's slices, all of which count when empty ones are good
+                    message = f"the window holds {held} slices of {size}: `min_events` can never be met"
+                    problems.append(((*alerts, j, "min_events"), message))
+        if problems:
+            raise PydanticCustomError("slices", "windows that are not whole slices", {"problems": problems})
         return self
 
     @model_validator(mode="after")

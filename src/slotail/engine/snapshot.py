@@ -58,6 +58,22 @@ class Budget(msgspec.Struct, frozen=True):
     remaining_minutes: float | None
 
 
+OCCURRENCES, TIMESLICES = "occurrences", "timeslices"  # how an SLO counts its SLI and budget
+
+
+class SliceStats(msgspec.Struct, frozen=True):
+    """A timeslice SLO's closed slices over its period, and its error budget counted in slices."""
+
+    length: str  # a slice's length, as written (`5m`)
+    target: float  # the share of a slice's events that must be good, as a ratio
+    empty_slices: str  # what a slice without events is: `good`, or `skip` (counted neither way)
+    good: int  # good slices (with the empty ones when they count as good)
+    bad: int
+    empty: int  # slices without events
+    budget: float  # bad slices the period allows: (1 - objective) × the slices it holds
+    remaining: float | None  # of them, as many as the budget's remaining ratio says (None: no data)
+
+
 class SLOStatus(msgspec.Struct, frozen=True):
     """Everything known about one SLO at one instant."""
 
@@ -75,6 +91,10 @@ class SLOStatus(msgspec.Struct, frozen=True):
     percentiles_ms: dict[str, dict[str, float | None]] | None
     alerts: tuple[AlertState, ...]
     labels: tuple[tuple[str, str], ...] = ()  # (group field, value) of a grouped SLO's series
+    # `occurrences`: the SLI and budget count events; `timeslices`: slices (then `slices` is set, and
+    # the windows' good and bad are slices), while good, bad and excluded stay events.
+    budgeting: str = OCCURRENCES
+    slices: SliceStats | None = None
 
     @property
     def title(self) -> str:

@@ -17,7 +17,7 @@ TOP_KEYS: Keys = ("sources", "envelope", "timestamp", "fields", "defaults", "sto
 TOP_KEYS += ("alertmanager",)
 TOP_KEYS += ("maintenance", "budget_policy", "release_policy")
 SLO_KEYS: Keys = ("name", "objective", "period", "description", "sli", "alerts", "budget_policy")
-SLO_KEYS += ("group_by", "max_series")
+SLO_KEYS += ("group_by", "max_series", "budgeting", "slice", "slice_target", "empty_slices")
 SLI_KEYS: Keys = ("placeholder", "events", "good", "bad", "exclude", "latency")
 ALERT_KEYS: Keys = ("name", "severity", "burn_rate", "budget_percent", "sli_below", "bad_count")
 ALERT_KEYS += ("percentile", "above", "budget_below", "long_window", "window", "short_window", "for")
@@ -36,7 +36,9 @@ class NewSLO:
     description: str = ""
     sli: dict[str, Any] = field(default_factory=dict)
     alerts: list[dict[str, Any]] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # keys carried in slotail.dev/ annotations
+    extra: dict[str, Any] = field(
+        default_factory=dict
+    )  # its budgeting, and keys from slotail.dev/ annotations
 
     @property
     def placeholder(self) -> bool:

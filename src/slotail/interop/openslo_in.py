@@ -128,7 +128,6 @@ class OpenSLOImport:
         carried = self.annotations(slo.metadata, where)
         base = carried.pop("name", None) or slotail_name(slo.metadata.name)
         period = self.period(spec, where, base)
-        self.budgeting(spec, where, base)
         labels = self.labels(slo.metadata, where, ("metadata", "labels"))
         alerts = self.alerts(spec, labels, carried.pop("alerts", None), where)
         if labels and not alerts:
@@ -143,7 +142,8 @@ class OpenSLOImport:
         for k, objective in enumerate(spec.objectives):
             suffix = slotail_name(objective.displayName) if objective.displayName else str(k + 1)
             name = self.names.take(f"{base}-{suffix}" if several else base)
-            new = NewSLO(name, self.objective(objective), where, period, description, extra=dict(carried))
+            slicing = self.budgeting(spec, k, where, name)
+            new = NewSLO(name, self.objective(objective), where, period, description, extra=slicing | carried)
             new.alerts = [dict(a) for a in alerts] if alerts is not None else None
             indicator = self.indicator(spec, objective, where, ("spec", "objectives", k))
             if indicator is not None:
@@ -228,17 +228,26 @@ class OpenSLOImport:
             message = f"slotail's {unit}s start at 00:00 UTC on the first day: {start} is not carried"
             self.note(where, (*loc, "startTime"), message, slo)
 
-    def budgeting(self, spec: SLOSpec, where: Where, slo: str) -> None:
-        """Timeslices are noted: slotail's config has no time-slice budgeting (yet) to carry them to."""
-        if spec.budgetingMethod != "Occurrences":
-            message = f"slotail counts events (Occurrences): {spec.budgetingMethod} is not carried"
-            self.note(where, ("spec", "budgetingMethod"), message, slo)
-        for k, objective in enumerate(spec.objectives):
-            for key in ("timeSliceTarget", "timeSliceWindow"):
-                if getattr(objective, key) is not None:
-                    self.note(
-                        where, ("spec", "objectives", k, key), "slotail has no timeslices: not carried", slo
-                    )
+    def budgeting(self, spec: SLOSpec, k: int, where: Where, slo: str) -> dict[str, Any]:
+        """Timeslices as slotail's timeslice budgeting, from the objective's slice target and window; what
+        cannot be carried is noted (the SLO then counts events)."""
+        objective, loc = spec.objectives[k], ("spec", "objectives", k)
+        target, window = objective.timeSliceTarget, objective.timeSliceWindow
+        if spec.budgetingMethod == "Timeslices":
+            if target is not None and window is not None and window.exact:
+                return {"budgeting": "timeslices", "slice": window.slotail, "slice_target": percent(target)}
+            message = "Timeslices take a timeSliceTarget and a timeSliceWindow of minutes, hours or days: "
+            self.note(where, loc, message + "imported as Occurrences", slo)
+            return {}
+        if spec.budgetingMethod != "Occurrences" and k == 0:
+            message = f"slotail's timeslices judge each slice by its own ratio: {spec.budgetingMethod} is "
+            self.note(where, ("spec", "budgetingMethod"), message + "imported as Occurrences", slo)
+        for key in ("timeSliceTarget", "timeSliceWindow"):
+            if getattr(objective, key) is not None:
+                self.note(
+                    where, (*loc, key), f"{spec.budgetingMethod} budgeting has no slices: not carried", slo
+                )
+        return {}
 
     # ---- the SLI --------------------------------------------------------------------------------
 

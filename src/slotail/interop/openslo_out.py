@@ -29,10 +29,13 @@ from slotail.interop.shared import (
     dns_label,
     dump_yaml,
     openslo_duration,
+    ratio,
     slotail_name,
 )
 
-EXPRESSED = frozenset({"name", "objective", "period", "description", "sli", "alerts"})  # an SLO's keys
+EXPRESSED = frozenset(  # an SLO's keys OpenSLO has a field for
+    {"name", "objective", "period", "description", "sli", "alerts", "budgeting", "slice", "slice_target"}
+)
 ALERT_EXPRESSED = frozenset(
     {"name", "severity", "burn_rate", "window", "long_window", "for", "labels", "summary"}
 )
@@ -146,6 +149,11 @@ class _Exporter:
                 annotations[ANNOTATION + key] = annotation(value)
                 message = f"no OpenSLO form: carried in the SLO's annotation {ANNOTATION}{key}"
                 self.note(("slos", i, key), message, slo.name)
+        if slo.slice is not None and openslo_duration(slo.slice) is None:
+            annotations[ANNOTATION + "slice"] = annotation(raw["slice"])
+            self.note(
+                ("slos", i, "slice"), f"not whole minutes: carried in the SLO's annotation {ANNOTATION}slice"
+            )
         policies, kept = self.alert_policies(i, slo, raw)
         if kept:
             annotations[ANNOTATION + "alerts"] = annotation(kept)
@@ -154,7 +162,7 @@ class _Exporter:
             "service": self.service,
             "indicator": {"metadata": {"name": name}, "spec": indicator(raw["sli"])},
             "timeWindow": [self.time_window(i, slo, annotations)],
-            "budgetingMethod": "Occurrences",
+            "budgetingMethod": "Timeslices" if slo.slicing is not None else "Occurrences",
             "objectives": [self.objective(slo)],
         }
         if policies:
@@ -166,13 +174,14 @@ class _Exporter:
 
     @staticmethod
     def objective(slo: SLO) -> dict[str, Any]:
-        if slo.sli.latency is None:
-            return {"targetPercent": number(slo.objective)}
-        return {
-            "op": "lte",
-            "value": number(slo.sli.latency.threshold),
-            "targetPercent": number(slo.objective),
-        }
+        objective: dict[str, Any] = {}
+        if slo.sli.latency is not None:
+            objective |= {"op": "lte", "value": number(slo.sli.latency.threshold)}
+        objective["targetPercent"] = number(slo.objective)
+        if slo.slice is not None and slo.slice_target is not None:
+            window = openslo_duration(slo.slice) or _minutes(slo.slice)  # seconds: kept in an annotation
+            objective |= {"timeSliceTarget": ratio(slo.slice_target), "timeSliceWindow": window}
+        return objective
 
     def time_window(self, i: int, slo: SLO, annotations: dict[str, str]) -> dict[str, Any]:
         period = self.config.period(slo)

@@ -96,6 +96,11 @@ def percent(target: float) -> float:
     return float(Decimal(repr(target)) * 100)
 
 
+def ratio(percentage: float) -> float:
+    """slotail's percentage as an OpenSLO ratio, as written: 99.95 -> 0.9995 (not 0.9994999…)."""
+    return float(Decimal(repr(percentage)) / 100)
+
+
 def annotation(value: object) -> str:
     """A value as an annotation's text (JSON; times as RFC 3339)."""
     return json.dumps(value, default=_json_time, ensure_ascii=False)

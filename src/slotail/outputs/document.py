@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import orjson
 
 from slotail.alerts.registry import KINDS
@@ -48,6 +49,7 @@ def slo_document(slo: SLOStatus) -> dict[str, Any]:
     doc |= {
         "objective": slo.objective,
         "period": slo.period,
+        "budgeting": slo.budgeting,
         "events": {"good": slo.good, "bad": slo.bad, "excluded": slo.excluded},
         "sli": slo.sli,
         "error_budget": {
@@ -59,6 +61,8 @@ def slo_document(slo: SLOStatus) -> dict[str, Any]:
         "status": slo.status,
         "windows": {w.label: _window(w) for w in slo.windows},
     }
+    if slo.slices is not None:
+        doc["slices"] = msgspec.to_builtins(slo.slices)
     if slo.percentiles_ms is not None:
         doc["latency"] = {
             "threshold_ms": slo.latency_threshold_ms,

@@ -14,12 +14,15 @@ from html import escape
 from slotail.alerts.registry import KINDS
 from slotail.engine.snapshot import AlertState, Release, SLOStatus, Snapshot
 from slotail.outputs.charts import PALETTE, Chart, Line, legend, line_chart
+from slotail.outputs.compliance import HEADINGS, NOTE, UNITS, History
 from slotail.outputs.history import SLOHistory
 from slotail.outputs.lookback import SLOLookback
 from slotail.outputs.text import (
     RAG,
     budget_left,
+    budgeting_note,
     burn,
+    compliance_cells,
     current,
     fired,
     mismatch_warning,
@@ -279,7 +282,7 @@ def _summary(snapshot: Snapshot, recent: Mapping[str, SLOLookback]) -> str:
         '<th class="opt">target</th>'
         f"<th>current</th><th>budget remaining</th><th>status</th><th>trend</th></tr>{rows}</table></div>"
         f'<p class="muted">{escape(overall(snapshot.slos))}. Trend: burn rate over the last week against '
-        "the week before (↑ better, ↓ worse, → steady).</p></div>"
+        f"the week before (↑ better, ↓ worse, → steady). {escape(budgeting_note(snapshot.slos))}</p></div>"
     )
 
 
@@ -362,12 +365,36 @@ def _fired(snapshot: Snapshot) -> str:
     return f'<div class="card wide"><h2>Alerts that fired</h2>{table}</div>'
 
 
+def _compliance(slos: Sequence[SLOStatus], compliance: History) -> str:
+    """The calendar view: a table by month and one by ISO week, a row per SLO and period."""
+    tables = []
+    for unit in UNITS:
+        rows = "".join(
+            f"<tr><td>{escape(slo.title)}</td>"
+            + "".join(f"<td>{escape(c)}</td>" for c in compliance_cells(slo, row))
+            + "</tr>"
+            for slo in slos
+            for row in compliance.get(slo.title, {}).get(unit, [])
+        )
+        tables.append(
+            f"<h3>By {escape(HEADINGS[unit])}</h3>"
+            f'<div class="scroll"><table><tr><th>SLO</th><th>{escape(HEADINGS[unit])}</th><th>SLI</th>'
+            "<th>budget spent</th><th>met</th><th>worst day</th><th>alerts fired</th></tr>"
+            f"{rows}</table></div>"
+        )
+    return (
+        f'<div class="card wide"><h2>Compliance history</h2>{"".join(tables)}'
+        f'<p class="muted">{escape(NOTE)}</p></div>'
+    )
+
+
 def render_html(
     snapshot: Snapshot,
     lines: LineStats,
     recent: Mapping[str, SLOLookback],
     history: Mapping[str, SLOHistory],
     first_event_us: int | None = None,
+    compliance: History | None = None,
 ) -> str:
     """The backfill report: status table, release decision, per-SLO charts over time and the alerts fired."""
     since = f"events from {iso_utc(first_event_us)} · " if first_event_us is not None else ""
@@ -376,9 +403,10 @@ def render_html(
         f"{lines.invalid_total} invalid, {lines.unmatched} unmatched"
     )
     sections: Sequence[str] = [_slo_section(s, history.get(s.title), snapshot.at_us) for s in snapshot.slos]
+    calendar = _compliance(snapshot.slos, compliance) if compliance is not None else ""
     body = (
-        f"{release_banner(snapshot.release)}<div class='grid'>{_summary(snapshot, recent)}{_fired(snapshot)}"
-        f"{''.join(sections)}</div>"
+        f"{release_banner(snapshot.release)}<div class='grid'>{_summary(snapshot, recent)}{calendar}"
+        f"{_fired(snapshot)}{''.join(sections)}</div>"
     )
     warning = mismatch_warning(lines)
     if warning is not None:  # above everything: the numbers below may be wrong

@@ -11,6 +11,16 @@ days of raw samples from every pod. What that costs: the window's edges blur
 by the 5-minute rate's reach (at most 5m / W of the window: 0.35% for 1d,
 0.01% for 30d), and the long-window group is evaluated every LONG_INTERVAL, so
 its burn rates are up to that much behind.
+
+A timeslice SLO's slices are judged fleet-wide by a group of its own evaluated
+once a slice: each evaluation records 1 for a bad slice (its bad events over the
+slice, summed over every instance, above 1 - slice target) and 0 for a good one
+(no sample for an empty slice it skips). Its burn rate over a window is the
+average of those samples over the window (`[W - 1s]`, so the range holds W/s
+slice ends however Prometheus bounds it), divided by 1 - objective. Where empty
+slices count as good, a slice with no sample (no data yet, or no sidecar scraped)
+counts as good too: the bad ones are summed and divided by the W/s slices the
+window holds, as the engine does.
 """
 
 from __future__ import annotations
@@ -41,6 +51,27 @@ def burn_rate_record(window_s: int) -> str:
 
 
 BUDGET_RECORD = "slotail:error_budget_remaining:ratio"
+SLICE_BAD = "slotail:slice_bad:ratio"  # a timeslice SLO's slices: 1 bad, 0 good
+
+
+def _slices(slo: SLO, window_s: int) -> str:
+    """A timeslice SLO's recorded slices whose ends lie in the window (W/s of them)."""
+    return f'{SLICE_BAD}{{slo="{slo.name}"}}[{format_duration(window_s - 1)}]'
+
+
+def _slices_group(slo: SLO) -> dict[str, Any]:
+    """The slices of a timeslice SLO, judged on the fleet's sums once a slice."""
+    slicing = slo.slicing
+    assert slicing is not None
+    w, by, only = format_duration(slicing.seconds), _by(slo), f'{n.SLO}="{slo.name}",'
+    bad = f'sum by ({by}) (rate({EVENTS}{{{only}outcome="bad"}}[{w}]))'
+    total = f"sum by ({by}) (rate({EVENTS}{{{only}{COUNTED}}}[{w}]))"
+    ratio = f"(\n{bad}\n/\n{total}\n)"
+    if not slicing.empty_good:
+        ratio = f"({ratio} >= 0)"  # an empty slice (0 / 0) has no sample: skipped
+    expr = f"{ratio} > bool {1 - slicing.target:.12g}"  # an empty slice counted good: NaN > bool x is 0
+    record = {"record": SLICE_BAD, "expr": expr, "labels": {n.SLO: slo.name}}
+    return {"name": f"slotail-slices-{slo.name}", "interval": w, "rules": [record]}
 
 
 def _by(slo: SLO | None) -> str:
@@ -121,7 +152,14 @@ class Fleet:
         if not (rule.min_events and rule.long_s):
             return ""
         on = ", ".join(self.slo.group_labels)
-        return f"\nand on ({on})\n{_events_expr(self.slo, rule.long_s)} >= {rule.min_events}"
+        slo, window = self.slo, rule.long_s
+        if slo.slicing is None:
+            events = _events_expr(slo, window)
+        elif slo.slicing.empty_good:
+            return ""  # every slice of the window counts: as many as it holds, checked at load
+        else:
+            events = f"count_over_time({_slices(slo, window)})"  # the slices not skipped
+        return f"\nand on ({on})\n{events} >= {rule.min_events}"
 
     def sidecars_active(self, rule: AlertRule) -> str:
         slo = self.slo
@@ -140,13 +178,23 @@ def _alert(slo: SLO, rule: AlertRule) -> dict[str, Any]:
     return alert
 
 
+def _error_ratio(slo: SLO, window_s: int) -> str:
+    """The SLO's error ratio over a window: recorded from events, or of its slices (bad ones over those
+    counted: every slice the window holds when empty ones count as good, else the ones not skipped)."""
+    if slo.slicing is None:
+        return f'{error_ratio_record(window_s)}{{slo="{slo.name}"}}'
+    if slo.slicing.empty_good:
+        return f"sum_over_time({_slices(slo, window_s)}) / {window_s // slo.slicing.seconds}"
+    return f"avg_over_time({_slices(slo, window_s)})"
+
+
 def _slo_group(config: Config, slo: SLO, windows: list[int]) -> dict[str, Any]:
     budget = (100.0 - slo.objective) / 100.0
     period = config.period(slo).nominal_seconds
     rules: list[dict[str, Any]] = [
         {
             "record": burn_rate_record(w),
-            "expr": f'{error_ratio_record(w)}{{slo="{slo.name}"}} / {budget:.12g}',
+            "expr": f"{_error_ratio(slo, w)} / {budget:.12g}",
             "labels": {n.SLO: slo.name},
         }
         for w in windows
@@ -208,6 +256,7 @@ def rules(config: Config) -> dict[str, Any]:
                 ],
             }
         )
+    groups += [_slices_group(slo) for slo in config.slos if slo.slicing is not None]
     for slo in config.slos:
         mine = sorted(w for w, names in windows.items() if slo.name in names)
         groups.append(_slo_group(config, slo, mine))

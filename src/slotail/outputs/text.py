@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from slotail.engine.snapshot import AlertState, Interval, Release, SLOStatus, Snapshot
+from slotail.outputs.compliance import HEADINGS, NOTE, UNITS, History, Row, day_label
 from slotail.outputs.lookback import STEADY_BURN, SLOLookback
 from slotail.pipeline import LineStats
 from slotail.timeutil import format_duration, iso_utc
@@ -109,16 +110,35 @@ def cell(text: str) -> str:
 
 
 def target(slo: SLOStatus) -> str:
-    """The objective, with the latency threshold for a latency SLI."""
-    if slo.latency_threshold_ms is None:
-        return percent(slo.objective, 2)
-    return f"{percent(slo.objective, 2)} ≤ {slo.latency_threshold_ms:g} ms"
+    """The objective, with the latency threshold for a latency SLI; of slices for a timeslice SLO
+    (`99.00% of 5m slices (95.00% ≤ 300 ms)`)."""
+    met = "" if slo.latency_threshold_ms is None else f" ≤ {slo.latency_threshold_ms:g} ms"
+    if slo.slices is None:
+        return percent(slo.objective, 2) + met
+    slices = slo.slices
+    return (
+        f"{percent(slo.objective, 2)} of {slices.length} slices ({percent(slices.target, 2)}{met or ' good'})"
+    )
 
 
 def current(slo: SLOStatus) -> str:
     """The SLI over the period, with its p95 for a latency SLI."""
     p95 = (slo.percentiles_ms or {}).get(slo.period, {}).get("p95")
     return percent(slo.sli) + ("" if p95 is None else f" (p95 {p95:.0f} ms)")
+
+
+def budgeting_note(slos: Sequence[SLOStatus]) -> str:
+    """How the timeslice SLOs among `slos` count (empty when none does)."""
+    sliced = [s for s in slos if s.slices is not None]
+    if not sliced:
+        return ""
+    empty = {s.slices.empty_slices for s in sliced if s.slices is not None}
+    how = {"good": "slices without events count as good", "skip": "slices without events are skipped"}
+    return (
+        f"Budgeting by timeslices ({', '.join(dict.fromkeys(s.name for s in sliced))}): a slice is good when "
+        "its share of good events meets the slice target; current is good slices ÷ closed slices in the "
+        f"period, burn rates count bad slices; {'; '.join(how[e] for e in sorted(empty))}."
+    )
 
 
 def overall(slos: Sequence[SLOStatus]) -> str:
@@ -128,7 +148,34 @@ def overall(slos: Sequence[SLOStatus]) -> str:
     return text + (f", {tally['no data']} no data" if tally["no data"] else "")
 
 
-def render_markdown(snapshot: Snapshot, lines: LineStats, recent: Mapping[str, SLOLookback]) -> str:
+def compliance_cells(slo: SLOStatus, row: Row) -> list[str]:
+    """A compliance row's cells: period, SLI, budget spent, met, worst day, alerts fired."""
+    period = row.period + ("" if row.covered else " (partial)")
+    met = "—" if row.met is None else ("✓ met" if row.met else "✗ missed")
+    worst = "—" if row.worst_day_us is None else f"{day_label(row.worst_day_us)} ({percent(row.worst_sli)})"
+    spent = "—" if row.spent is None else f"{row.spent * 100:.1f}%"
+    return [period, percent(row.sli), spent, met, worst, str(row.alerts)]
+
+
+def compliance_markdown(slos: Sequence[SLOStatus], history: History) -> list[str]:
+    """The calendar view: per SLO a row per month, then per ISO week, that the logs covered."""
+    out = []
+    for unit in UNITS:
+        out += ["", f"### Compliance by {HEADINGS[unit]}", ""]
+        column = HEADINGS[unit][0].upper() + HEADINGS[unit][1:]
+        out += [f"| SLO | {column} | SLI | Budget spent | Met | Worst day | Alerts fired |"]
+        out += ["|---|---|---|---|---|---|---|"]
+        out += [
+            "| " + " | ".join([cell(slo.title), *map(cell, compliance_cells(slo, row))]) + " |"
+            for slo in slos
+            for row in history.get(slo.title, {}).get(unit, [])
+        ]
+    return [*out, "", f"_{cell(NOTE)}_"]
+
+
+def render_markdown(
+    snapshot: Snapshot, lines: LineStats, recent: Mapping[str, SLOLookback], history: History | None = None
+) -> str:
     """Seed 000's weekly review: SLO status with trend, the release decision, burn rates, alerts fired."""
     out = [f"## SLO weekly review — {iso_utc(snapshot.at_us)}", ""]
     warning = mismatch_warning(lines)
@@ -151,6 +198,8 @@ def render_markdown(snapshot: Snapshot, lines: LineStats, recent: Mapping[str, S
         f"the last {' / '.join(spans) or '7d'} against the same span before it; ↑ better, ↓ worse, "
         f"→ within {STEADY_BURN}x, — no events in one of them._",
     ]
+    note = budgeting_note(snapshot.slos)
+    out += ["", f"_{cell(note)}_"] if note else []
     if snapshot.release is not None:
         out += ["", *release_markdown(snapshot.release, snapshot.slos, recent)]
     out += ["", "### Burn rates", "", "| SLO | Windows |", "|---|---|"]
@@ -160,6 +209,8 @@ def render_markdown(snapshot: Snapshot, lines: LineStats, recent: Mapping[str, S
             + ", ".join(f"{w.label} {burn(w.burn_rate)}" for w in slo.windows)
             + " |"
         )
+    if history is not None:
+        out += compliance_markdown(snapshot.slos, history)
     out += ["", "### Alerts that fired", ""]
     alerts = [
         f"| {cell(slo.title)} | {cell(a.name)} | {cell(a.severity)} | {iso_utc(i.start_us)} | {until(i)} |"

@@ -2,8 +2,9 @@
 
 A checkpoint writes only the buckets that changed since the last one; a full
 write replaces them all. Series are matched by key (an SLO's name and
-definition), tiers by bucket size, and each bucket is re-inserted by its absolute
-index, so rings of another length restore correctly. State of series or tiers
+definition), tiers by bucket size (and whether they keep histograms), and each
+bucket is re-inserted by its absolute index, so rings of another length restore
+correctly. State of series or tiers
 that no longer exist is dropped.
 """
 
@@ -27,7 +28,7 @@ FORMAT = 2
 class SlotRow:
     """One bucket of one tier: its counters (saved series × 3) and sparse histograms."""
 
-    bucket_s: int
+    bucket_s: int  # the tier's `key`: its bucket size, negative for a counters-only tier
     slot: int
     tag: int
     counts: bytes
@@ -75,7 +76,7 @@ def store_rows(store: Store, full: bool = False) -> Iterator[SlotRow]:
         for slot in slots:
             if ring.tags[slot] != NEVER:
                 yield SlotRow(
-                    ring.tier.bucket_s,
+                    ring.tier.key,
                     slot,
                     int(ring.tags[slot]),
                     ring.counts[slot].tobytes(),
@@ -94,7 +95,7 @@ def restore_rows(store: Store, keys: list[str], meta: dict[str, Any], rows: Iter
         return 0
     old_ids = np.array(sorted(mapping), np.int64)
     new_ids = np.array([mapping[i] for i in old_ids.tolist()], np.int64)
-    rings = {ring.tier.bucket_s: ring for ring in store.rings}
+    rings = {ring.tier.key: ring for ring in store.rings}
     for row in rows:
         ring = rings.get(row.bucket_s)
         if ring is not None:

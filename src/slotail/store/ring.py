@@ -134,6 +134,21 @@ class Ring:
         live, held = self._claim(buckets, slots)
         self.counts[slots[live]] += counts[live]
         self.dirty.update(slots[live].tolist())
+        accepted: npt.NDArray[np.bool_] = live[position]
+        if self.tier.histograms:
+            self._add_latencies(batch, buckets, position, slots, live, held)
+        return accepted
+
+    def _add_latencies(
+        self,
+        batch: Batch,
+        buckets: Int64s,
+        position: Int64s,
+        slots: Int64s,
+        live: npt.NDArray[np.bool_],
+        held: npt.NDArray[np.bool_],
+    ) -> None:
+        """Record a batch's latencies into the histograms of the slots that took its buckets."""
         shift = batch.series_bits + HDR_BITS  # of the bucket position in a key
         keys = batch.timed
         if len(buckets) < len(batch.buckets):  # else each base bucket is one here, at the same position
@@ -145,8 +160,6 @@ class Ring:
         if len(keys):
             starts = run_starts(keys)
             self._record(slots, held, batch.series_bits, keys[starts], run_lengths(starts, len(keys)))
-        accepted: npt.NDArray[np.bool_] = live[position]
-        return accepted
 
     def _record(
         self, slots: Int64s, held: npt.NDArray[np.bool_], series_bits: int, keys: Keys, hits: Int64s
@@ -228,7 +241,7 @@ class Ring:
             self.counts[slot] = 0
             self._clear_hists([slot])
         self.counts[slot] += counts
-        for sid, packed in hist.items():
+        for sid, packed in hist.items() if self.tier.histograms else ():
             held = self.hist[slot].get(sid)
             self._put_hist(slot, sid, packed if held is None else merge_packed(held, packed))
         self.dirty.add(slot)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +15,7 @@ from slotail.store.layout import Layout
 from slotail.store.ring import Batch, Ring
 
 Int64s = npt.NDArray[np.int64]
+Verdict = Callable[[Int64s], Int64s]  # counters of buckets (n, series, 3) -> something to sum, shaped alike
 
 
 class Store:
@@ -126,9 +127,16 @@ class Store:
             for (tier, _), row in zip(windows, rows, strict=True)
         ]
 
-    def _sum(self, ring: Ring, firsts: Int64s, last: Int64s) -> Int64s:
+    def slice_counts(self, tier: int, firsts: Int64s, lasts: Int64s, verdict: Verdict) -> Int64s:
+        """What `verdict` makes of each bucket of a tier (from its counters, as (good, bad, empty)
+        slices), summed over buckets (first, last]: for each row of `firsts` (shaped (k, n)) and each
+        of the n pairs it makes with `lasts`, shape (k, n, series, 3)."""
+        return self._sum(self.rings[tier], firsts, lasts, verdict)
+
+    def _sum(self, ring: Ring, firsts: Int64s, last: Int64s, verdict: Verdict | None = None) -> Int64s:
         """Counters over buckets (first, last] for each row of `firsts` (shaped (k, n)) and each of
-        the n pairs it makes with `last`: shape (k, n, series, 3). Read in chunks the ring can hold."""
+        the n pairs it makes with `last`: shape (k, n, series, 3). Read in chunks the ring can hold;
+        with a `verdict`, what it makes of each bucket's counters is summed instead."""
         out = np.zeros((*firsts.shape, self.n_series, 3), np.int64)
         limit = ring.tier.slots
         i = 0
@@ -138,6 +146,8 @@ class Store:
             lo = max(int(firsts[:, i:j].min()) + 1, hi - 2 * limit)  # older buckets are not held
             if hi >= lo:
                 data = ring.span(lo, hi)
+                if verdict is not None:
+                    data = verdict(data)
                 cumulative = np.zeros((len(data) + 1, *data.shape[1:]), np.int64)
                 np.cumsum(data, 0, out=cumulative[1:])
                 # (first, last] as cumulative indexes, clipped to the span (np.clip costs more)

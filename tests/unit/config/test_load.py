@@ -600,3 +600,93 @@ def test_a_malformed_pointer_in_a_latency_field_names_its_key() -> None:
     )
     assert [(i.path, i.line) for i in issues] == [("slos[0].sli.latency.field", 6)]
     assert "malformed JSON Pointer" in issues[0].message
+
+
+# --- calendar periods, timeslices, exhaustion-time alerts -----------------------------------------
+
+
+@pytest.mark.parametrize(("period", "days"), [("week", 7), ("quarter", 90)])
+def test_calendar_weeks_and_quarters_derive_factors_from_their_nominal_length(period: str, days: int) -> None:
+    """`budget_percent` factors read a week as 7 days and a quarter as 90 (a month as 30)."""
+    config = load(slo_with_alerts(period, "[{name: p, budget_percent: 2, long_window: 1h}]"))
+    [rule] = config.alert_rules(config.slos[0])
+    assert rule.factor == pytest.approx(0.02 * days * 24)
+    assert config.period(config.slos[0]).label == period
+
+
+def test_an_unknown_period_names_the_calendar_periods() -> None:
+    [issue] = issues_of(slo_with_alerts("year", "[]"))
+    assert issue.path == "defaults.period" and "week, month, quarter" in issue.message
+
+
+TIMESLICE = """\
+    store: {{bucket: 10s}}
+    slos:
+      - name: s
+        objective: 99
+        period: {period}
+        sli: {{good: {{e: 1}}, bad: {{e: 2}}}}
+        {keys}
+        alerts:
+          - {{name: a, burn_rate: 2, window: {window}, min_events: {min_events}}}
+    """
+
+
+def timeslice(keys: str, period: str = "1d", window: str = "1h", min_events: int = 0) -> str:
+    """An SLO with the keys of the flow mapping `keys` (`{slice: 5m}`) among its own."""
+    lines = "\n        ".join(f"{k}: {v}" for k, v in yaml.safe_load(keys).items())
+    return TIMESLICE.format(period=period, keys=lines, window=window, min_events=min_events)
+
+
+def test_a_timeslice_slo_loads_its_slicing() -> None:
+    config = load(timeslice("{budgeting: timeslices, slice: 5m, slice_target: 95, empty_slices: skip}"))
+    slicing = config.slos[0].slicing
+    assert slicing is not None and (slicing.seconds, slicing.target, slicing.empty_good) == (300, 0.95, False)
+
+
+@pytest.mark.parametrize(
+    ("keys", "extra", "path", "message"),
+    [
+        ("{slice: 5m}", {}, "slos[0]", "`slice` goes with `budgeting: timeslices`"),
+        ("{budgeting: timeslices, slice: 5m}", {}, "slos[0]", "takes a `slice`"),
+        ("{budgeting: timeslices, slice: 7m, slice_target: 95}", {}, "slos[0]", "divides a day"),
+        ("{budgeting: timeslices, slice: 15s, slice_target: 95}", {}, "slos[0].slice", "10s buckets"),
+        (
+            "{budgeting: timeslices, slice: 1h, slice_target: 95}",
+            {"period": "90m"},
+            "slos[0].period",
+            "1h slices",
+        ),
+        (
+            "{budgeting: timeslices, slice: 5m, slice_target: 95}",
+            {"window": "7m"},
+            "slos[0].alerts[0].window",
+            "5m slices",
+        ),
+        (
+            "{budgeting: timeslices, slice: 5m, slice_target: 95}",
+            {"min_events": 13},
+            "slos[0].alerts[0].min_events",
+            "holds 12 slices",
+        ),
+        ("{budgeting: timeslices, slice: 5m, slice_target: 101}", {}, "slos[0].slice_target", "100"),
+    ],
+)
+def test_timeslice_mistakes_are_reported_at_their_key(
+    keys: str, extra: dict[str, Any], path: str, message: str
+) -> None:
+    """Slices are whole store buckets dividing a day; the period and alert windows whole slices."""
+    issues = issues_of(timeslice(keys, **extra))
+    assert [(i.path, message in i.message) for i in issues] == [(path, True)], issues
+
+
+def test_an_exhaustion_alert_takes_one_window_and_a_duration() -> None:
+    config = load(slo_with_alerts("30d", "[{name: x, exhausts_within: 1d, window: 1h}]"))
+    [rule] = config.alert_rules(config.slos[0])
+    assert (rule.threshold, rule.long_s, rule.factor) == (86400, 3600, 30)
+    [issue] = issues_of(
+        slo_with_alerts("30d", "[{name: x, exhausts_within: 1d, long_window: 1h, short_window: 5m}]")
+    )
+    assert issue.path == "alerts[0]" and "short_window" in issue.message
+    [issue] = issues_of(slo_with_alerts("30d", "[{name: x, exhausts_within: 24, window: 1h}]"))
+    assert issue.path == "alerts[0].exhausts_within" and "unit" in issue.message

@@ -1,4 +1,4 @@
-"""Count, percentile and budget alerts against an independent numpy count over the raw events."""
+"""Count, percentile, budget and exhaustion alerts against an independent numpy count over the raw events."""
 
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ slos:
     alerts:
       - {name: p95-slow, percentile: 95, above: 1000, window: 15m}
       - {name: p50-slow, percentile: 50, above: 1000, window: 5m}
+  - name: lenient
+    objective: 50
+    sli: {good: {event: ok}, bad: {event: failed}}
+    alerts:
+      - {name: soon, exhausts_within: 1d, window: 30m}
+      - {name: sooner, exhausts_within: 4h, window: 10m, min_events: 5}
 """
 FAST_MS, SLOW_MS = 100, 3000  # far from the 1000 ms thresholds, so HDR precision cannot flip them
 
@@ -74,11 +80,11 @@ def test_each_alert_kind_is_active_exactly_when_its_condition_holds_on_the_raw_e
     outcome = np.array([r[1] for r in rows], np.int8)
     latency_ms = np.where(np.array([r[2] for r in rows], bool), SLOW_MS, FAST_MS)
     n = len(rows)
-    everything = Observations(
-        np.r_[np.zeros(n, np.int32), np.ones(n, np.int32)],
-        np.r_[ts, ts],
-        np.r_[outcome, np.zeros(n, np.int8)].astype(np.int8),
-        np.r_[np.full(n, -1), latency_ms * 1000].astype(np.int64),
+    everything = Observations(  # payments, latency, and lenient (payments' events again)
+        np.r_[np.zeros(n, np.int32), np.ones(n, np.int32), np.full(n, 2, np.int32)],
+        np.r_[ts, ts, ts],
+        np.r_[outcome, np.zeros(n, np.int8), outcome].astype(np.int8),
+        np.r_[np.full(n, -1), latency_ms * 1000, np.full(n, -1)].astype(np.int64),
         0,
     )
     engine = Engine(config, store, ManualClock())
@@ -101,9 +107,17 @@ def test_each_alert_kind_is_active_exactly_when_its_condition_holds_on_the_raw_e
     def events_in(end: int, seconds: int) -> int:
         return int(np.count_nonzero(oracle_window(ts, end, seconds)))
 
-    def remaining(end: int) -> float | None:
+    def remaining(end: int, budget: float = 0.01) -> float | None:
         total = events_in(end, 86400)
-        return 1 - bad_in(end, 86400) / (0.01 * total) if total else None
+        return 1 - bad_in(end, 86400) / (budget * total) if total else None
+
+    def exhausts(end: int, within_s: int, window_s: int, min_events: int = 0) -> bool:
+        """Budget left, a burn above 0, and remaining × period ÷ burn ≤ within (lenient: 50%, 1d)."""
+        left, total = remaining(end, 0.5), events_in(end, window_s)
+        if left is None or left <= 0 or not total or total < min_events or not bad_in(end, window_s):
+            return False
+        burn = bad_in(end, window_s) / total / 0.5
+        return left * 86400 / burn <= within_s * (1 + 1e-9)
 
     def percentile(end: int, seconds: int, p: float) -> float | None:
         inside = latency_ms[oracle_window(ts, end, seconds)]
@@ -116,6 +130,8 @@ def test_each_alert_kind_is_active_exactly_when_its_condition_holds_on_the_raw_e
     expect("below-95", 0, lambda t: events_in(t, 300) > 0 and bad_in(t, 300) >= 0.05 * events_in(t, 300))
     expect("p95-slow", 1, lambda t: (v := percentile(t, 900, 95)) is not None and v > 1000)
     expect("p50-slow", 1, lambda t: (v := percentile(t, 300, 50)) is not None and v > 1000)
+    expect("soon", 2, lambda t: exhausts(t, 86400, 1800))
+    expect("sooner", 2, lambda t: exhausts(t, 4 * 3600, 600, 5))
 
 
 def test_non_burn_alerts_report_their_kind_and_threshold_in_the_document():
@@ -126,7 +142,7 @@ def test_non_burn_alerts_report_their_kind_and_threshold_in_the_document():
     clock = ManualClock()
     clock.set(T0)
     engine = Engine(config, build_store(config), clock)
-    payments, latency = (slo_document(s) for s in engine.snapshot().slos)
+    payments, latency, lenient = (slo_document(s) for s in engine.snapshot().slos)
     spike = next(a for a in payments["alerts"] if a["name"] == "spike")
     assert (spike["kind"], spike["threshold"], spike["burn_rate"]) == ("count", 4.0, None)
     below = next(a for a in payments["alerts"] if a["name"] == "below-95")
@@ -135,3 +151,5 @@ def test_non_burn_alerts_report_their_kind_and_threshold_in_the_document():
     assert (p95["kind"], p95["threshold"]) == ("percentile", 1000.0)
     budget = next(a for a in payments["alerts"] if a["name"] == "low-budget")
     assert (budget["kind"], budget["threshold"], budget["long_window"]) == ("budget", 0.5, "1d")
+    soon = next(a for a in lenient["alerts"] if a["name"] == "soon")
+    assert (soon["kind"], soon["exhausts_within_hours"], soon["long_window"]) == ("exhaustion", 24.0, "30m")

@@ -11,7 +11,6 @@ import yaml
 
 from slotail.interop.documents import SpecError
 from slotail.interop.importer import Imported, import_specs
-from slotail.interop.newconfig import period_supported
 
 
 def run(tmp_path: Path, *texts: str) -> Imported:
@@ -174,8 +173,11 @@ def test_threshold_objectives_carry_the_threshold_into_a_latency_placeholder(tmp
     assert sum("OpenSLO gives no unit" in t for t in text) == 2
 
 
-def test_a_calendar_month_in_utc_is_a_month_other_calendars_are_noted(tmp_path: Path) -> None:
+def test_a_calendar_month_week_or_quarter_in_utc_is_that_period_other_calendars_are_noted(
+    tmp_path: Path,
+) -> None:
     month = "[{duration: 1M, calendar: {startTime: 2024-01-01 00:00:00, timeZone: UTC}}]"
+    quarter = "[{duration: 1Q, isRolling: false, calendar: {startTime: 2024-04-01 00:00:00, timeZone: UTC}}]"
     shifted = "[{duration: 1M, isRolling: false, calendar: {startTime: 2022-01-15 12:00:00, timeZone: CET}}]"
     week = "[{duration: 1w, isRolling: false, calendar: {startTime: 2024-01-01 00:00:00, timeZone: UTC}}]"
     year = "[{duration: 1Y, isRolling: false, calendar: {startTime: 2024-01-01 00:00:00, timeZone: UTC}}]"
@@ -185,11 +187,12 @@ def test_a_calendar_month_in_utc_is_a_month_other_calendars_are_noted(tmp_path: 
         + slo("m", window=month)
         + slo("s", window=shifted)
         + slo("w", window=week)
+        + slo("q", window=quarter)
         + slo("y", window=year),
     )
     got = slos(imported)
     assert (got["m"]["period"], got["s"]["period"]) == ("month", "month")
-    assert got["w"]["period"] == ("week" if period_supported("week") else "7d")
+    assert (got["w"]["period"], got["q"]["period"]) == ("week", "quarter")
     assert got["y"]["period"] == "365d"
     text = notes(imported)
     assert any(
@@ -197,17 +200,31 @@ def test_a_calendar_month_in_utc_is_a_month_other_calendars_are_noted(tmp_path: 
     )
     assert any("SLO s: spec.timeWindow[0].calendar.startTime:" in t for t in text)
     assert any("SLO y: spec.timeWindow[0].duration: slotail's calendar periods are" in t for t in text)
-    assert not any("SLO m: spec.timeWindow" in t for t in text)
+    assert not any(f"SLO {name}: spec.timeWindow" in t for t in text for name in "mwq")
 
 
-def test_timeslices_are_noted_until_slotail_has_them(tmp_path: Path) -> None:
-    objectives = "[{target: 0.99, timeSliceTarget: 0.95, timeSliceWindow: 1m}]"
-    imported = run(tmp_path, SLI + slo("t", objectives, budgeting="Timeslices"))
-    text = notes(imported)
-    assert any(
-        "SLO t: spec.budgetingMethod: slotail counts events (Occurrences): Timeslices" in t for t in text
+def test_timeslices_import_as_timeslice_budgeting_and_ratio_timeslices_are_noted(tmp_path: Path) -> None:
+    """`Timeslices` with a slice target and window becomes `budgeting: timeslices`; `RatioTimeslices`,
+    and slice keys under Occurrences, are noted and the SLO counts events."""
+    objectives = "[{target: 0.99, timeSliceTarget: 0.95, timeSliceWindow: 5m}]"
+    spec = (
+        SLI + slo("t", objectives, budgeting="Timeslices") + slo("r", objectives, budgeting="RatioTimeslices")
     )
-    assert any("spec.objectives[0].timeSliceWindow: slotail has no timeslices" in t for t in text)
+    spec += slo("o", "[{target: 0.99, timeSliceWindow: 1m}]")
+    imported = run(tmp_path, spec)
+    got = slos(imported)
+    assert {k: got["t"][k] for k in ("budgeting", "slice", "slice_target")} == {
+        "budgeting": "timeslices",
+        "slice": "5m",
+        "slice_target": 95.0,
+    }
+    assert "budgeting" not in got["r"] and "budgeting" not in got["o"]
+    text = notes(imported)
+    assert any("SLO r: spec.budgetingMethod: slotail's timeslices judge each slice" in t for t in text)
+    assert any(
+        "SLO o: spec.objectives[0].timeSliceWindow: Occurrences budgeting has no slices" in t for t in text
+    )
+    assert not any("SLO t:" in t and "placeholder" not in t for t in text)
 
 
 POLICIES = """\
